@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both set up .venv first (quick when nothing changed).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+QUESTION ?= When did Lavrov visit Pakistan?
+
+.PHONY: setup run ask test test-fast eval-seeds eval-bbc clean
+
+setup: $(STAMP)
+
+# torch is pinned and installed first: the CPU wheel is on these machines; an unpinned torch pulls a CUDA build of several GB.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/assistant ask "$(QUESTION)"
+
+ask: run
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+eval-seeds: setup
+	$(BIN)/assistant --data-dir .data/seeds eval seeds/questions.jsonl --corpus seeds --out reports/seeds
+
+eval-bbc: setup
+	$(BIN)/assistant --data-dir .data/bbc eval tests/data/bbc_dev.jsonl --corpus ../shared/corpora/bbc --compare hybrid,dense,bm25,bm25-k1 --out reports/bbc
+
+clean:
+	rm -rf $(VENV) .data reports .pytest_cache

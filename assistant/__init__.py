@@ -1,0 +1,14 @@
+"""Ask questions of a news-article collection; get short answers with cited passages.
+
+    from assistant import Assistant
+    a = Assistant(data_dir="data")
+    a.ingest("seeds")
+    answer = a.ask("When did Lavrov visit Pakistan?")
+"""
+
+from assistant.answer import Answer, Citation, Passage
+from assistant.api import Assistant
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+__all__ = ["Answer", "Assistant", "AssistantError", "Citation", "Passage", "Settings"]

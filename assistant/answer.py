@@ -1,0 +1,81 @@
+"""The values the assistant returns: passages retrieved, citations, and the Answer itself."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its article's metadata; `start`/`end` locate it in the article text."""
+
+    chunk_id: str
+    article_id: str
+    source: str
+    title: str
+    date: str | None
+    url: str | None
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Citation:
+    """One numbered source of an answer: the quoted sentence(s), inside the retrieved passage."""
+
+    number: int
+    article_id: str
+    source: str
+    title: str
+    date: str | None
+    url: str | None
+    quote: str
+    quote_start: int  # character span of the quote in the article text
+    quote_end: int
+    passage: str
+    passage_start: int
+    passage_end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What `Assistant.ask` returns.
+
+    text: shown to the user, with inline [n] markers; short_answer: the date, number or name
+    pulled out, when there is one; citations: numbered sources; confidence: 0..1;
+    refused: True when the articles don't answer the question (then there are no citations).
+    """
+
+    question: str
+    text: str
+    short_answer: str | None = None
+    citations: list[Citation] = field(default_factory=list)
+    confidence: float = 0.0
+    refused: bool = False
+    kind: str = "other"
+    backend: str = "extractive"
+    unsupported: list[str] = field(default_factory=list)
+    context_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["citations"] = [c.to_dict() for c in self.citations]
+        return data
+
+    @classmethod
+    def refusal(cls, question: str, kind: str = "other", confidence: float = 0.0, backend: str = "extractive", reason: str = "") -> "Answer":
+        text = "The articles don't answer this question."
+        if reason:
+            text = f"{text} {reason}"
+        return cls(question=question, text=text, refused=True, kind=kind, confidence=confidence, backend=backend)

@@ -1,0 +1,172 @@
+"""The Python API: `Assistant` ties settings, store, retrieval and the answer chain together."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from assistant.answer import Answer, Passage
+from assistant.chroma_client import ChromaHandle, open_chroma
+from assistant.errors import InputError
+from assistant.lexical import LexicalIndex
+from assistant.retrieval import Filters, HybridRetriever
+from assistant.settings import Settings
+from assistant.store import ChunkStore
+from ingest.summary import IngestSummary
+
+log = logging.getLogger(__name__)
+
+CHUNKER_VERSION = 1
+MAX_QUESTION_CHARS = 2000
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+
+class Assistant:
+    """Ask questions of a news-article collection.
+
+    >>> a = Assistant(data_dir="/tmp/news")
+    >>> a.ingest("seeds")            # doctest: +SKIP
+    >>> a.ask("When did Lavrov visit Pakistan?").text   # doctest: +SKIP
+
+    Heavy parts (the embedding model, Chroma, the BM25 index) are opened on first use.
+    """
+
+    def __init__(self, data_dir: str | os.PathLike | None = None, settings: Settings | None = None, **overrides: Any) -> None:
+        base = settings or Settings.load()
+        self.settings = base.replace(data_dir=os.fspath(data_dir) if data_dir else None, **overrides)
+        self.settings = Settings.from_mapping(self.settings.__dict__)
+        self._lock = threading.RLock()
+        self._handle: ChromaHandle | None = None
+        self._store: ChunkStore | None = None
+        self._lexical: LexicalIndex | None = None
+        self._chains: dict[tuple[str, str], Any] = {}
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the store (and, in embedded mode, its lock for other processes)."""
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+            self._handle = self._store = None
+            self._chains.clear()
+
+    def __enter__(self) -> "Assistant":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def embedder(self):
+        from ingest.embedding import Embedder
+
+        return Embedder.shared(self.settings.embed_batch_size)
+
+    @property
+    def store(self) -> ChunkStore:
+        with self._lock:
+            if self._store is None:
+                self._handle = open_chroma(self.settings)
+                try:
+                    self._store = ChunkStore(self._handle.client, self.settings.collection, self.signature())
+                except Exception:
+                    self._handle.close()
+                    self._handle = None
+                    raise
+            return self._store
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        if self._lexical is None:
+            where = self.settings.chroma_url or self.settings.data_dir
+            key = hashlib.sha256(f"{where}|{self.settings.collection}".encode()).hexdigest()[:12]
+            self._lexical = LexicalIndex(os.path.join(self.settings.data_dir, "bm25", f"{self.settings.collection}-{key}"))
+        return self._lexical
+
+    def signature(self) -> dict[str, Any]:
+        """What the store must have been built with: model, dimension, chunker settings."""
+        embedder = self.embedder
+        chunker = f"v{CHUNKER_VERSION} cl100k chunk={self.settings.chunk_tokens} overlap={self.settings.chunk_overlap_tokens} max_model_tokens={embedder.max_tokens}"
+        return {"embedding_model": embedder.model_id, "embedding_dimension": embedder.dimension, "chunker": chunker}
+
+    # ---- ingest -----------------------------------------------------------------------------------
+
+    def ingest(self, path: str | os.PathLike, sync: bool = False, progress: bool | Callable[[int, int, str], None] = False, rebuild: bool = False) -> IngestSummary:
+        """Ingest a folder or file of articles; returns what was added, updated, skipped and why.
+
+        sync: also delete articles whose files are gone from the folder.
+        rebuild: drop the whole collection first (needed after changing model or chunker settings).
+        """
+        from ingest.chunking import Chunker
+        from ingest.pipeline import Ingestor
+        from ingest.tokens import count_tokens
+
+        with self._lock:
+            if rebuild:
+                self._drop_store()
+            embedder = self.embedder
+            chunker = Chunker(count_tokens, embedder.count_tokens, embedder.max_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+            ingestor = Ingestor(self.store, embedder, chunker, self.settings.max_file_bytes, self.settings.exclude)
+            summary = ingestor.ingest(path, sync=sync, progress=progress)
+            self._chains.clear()
+            return summary
+
+    def _drop_store(self) -> None:
+        handle = open_chroma(self.settings) if self._handle is None else self._handle
+        self._handle = handle
+        ChunkStore.drop_collections(handle.client, self.settings.collection)
+        self._store = None
+
+    def ensure_collection(self) -> IngestSummary | None:
+        """Ingest the bundled seeds/ collection when the store is empty."""
+        if self.store.count() > 0:
+            return None
+        log.info("the store is empty: ingesting the bundled collection %s", SEEDS_DIR)
+        return self.ingest(SEEDS_DIR)
+
+    # ---- questions --------------------------------------------------------------------------------
+
+    def retrieve(self, question: str, k: int | None = None, *, date_from: date | None = None, date_to: date | None = None,
+                 source: str | None = None, mode: str = "hybrid") -> list[Passage]:
+        """The k passages most relevant to `question` (hybrid dense + BM25 by default)."""
+        question = _check_question(question)
+        retriever = HybridRetriever(self.store, self.embedder, self.lexical, mode)
+        return retriever.retrieve(question, k or self.settings.k, Filters(date_from, date_to, source))
+
+    def ask(self, question: str, k: int | None = None, *, date_from: date | None = None, date_to: date | None = None,
+            source: str | None = None, mode: str = "hybrid", backend: str | None = None) -> Answer:
+        """Answer `question` from the collection, with numbered citations, or refuse when the articles don't say."""
+        question = _check_question(question)
+        chain = self.chain(mode=mode, backend=backend)
+        return chain.invoke({"question": question, "k": k or self.settings.k, "filters": Filters(date_from, date_to, source)})
+
+    def chain(self, mode: str = "hybrid", backend: str | None = None):
+        """The LangChain runnable behind `ask`: {"question", "k", "filters"} -> Answer."""
+        from assistant.chain import build_chain
+
+        backend = backend or self.settings.backend
+        with self._lock:
+            key = (mode, backend)
+            if key not in self._chains:
+                self._chains[key] = build_chain(self, mode=mode, backend=backend)
+            return self._chains[key]
+
+    def info(self) -> dict[str, Any]:
+        """Articles, chunks, date range and model of the collection."""
+        stats = self.store.stats()
+        stats["store"] = self._handle.description if self._handle else ""
+        return stats
+
+
+def _check_question(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("The question is empty: type a question about the articles.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"The question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}.")
+    return " ".join(question.split())

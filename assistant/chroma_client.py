@@ -1,0 +1,99 @@
+"""Open Chroma: the embedded store in data_dir (one process at a time) or a Chroma server by URL."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import socket
+from urllib.parse import urlparse
+
+from filelock import FileLock, Timeout
+
+from assistant.errors import ConfigError, StoreError, StoreInUseError
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOCK_WAIT_SECONDS = 3.0
+
+
+class ChromaHandle:
+    """A Chroma client plus, in embedded mode, the lock that keeps other processes out of the data dir."""
+
+    def __init__(self, client, lock: FileLock | None, description: str) -> None:
+        self.client = client
+        self.lock = lock
+        self.description = description
+
+    def close(self) -> None:
+        if self.lock is not None and self.lock.is_locked:
+            self.lock.release(force=True)
+
+
+def open_chroma(settings: Settings) -> ChromaHandle:
+    if settings.chroma_url:
+        return _open_server(settings)
+    return _open_embedded(settings)
+
+
+def _open_embedded(settings: Settings) -> ChromaHandle:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    path = os.path.join(settings.data_dir, "chroma")
+    os.makedirs(path, exist_ok=True)
+    # PersistentClient is thread-safe but not process-safe: hold an exclusive lock while open.
+    lock = FileLock(os.path.join(settings.data_dir, "store.lock"))
+    try:
+        lock.acquire(timeout=LOCK_WAIT_SECONDS)
+    except Timeout:
+        raise StoreInUseError(
+            f"The store in {settings.data_dir} is in use by another process. Stop it, or run a Chroma server "
+            f"(`chroma run --path {path} --host 127.0.0.1 --port 8000`) and set chroma_url / --chroma-url so several processes can share it."
+        ) from None
+    try:
+        client = chromadb.PersistentClient(path=path, settings=ChromaSettings(anonymized_telemetry=False))
+    except Exception as exc:
+        lock.release(force=True)
+        raise StoreError(f"Cannot open the Chroma store in {path}: {exc}") from exc
+    return ChromaHandle(client, lock, f"embedded store {path}")
+
+
+def _open_server(settings: Settings) -> ChromaHandle:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    url = urlparse(settings.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"chroma_url must look like http://HOST:PORT, got {settings.chroma_url!r}.")
+    if not settings.allow_remote_chroma and not is_loopback(url.hostname):
+        raise ConfigError(
+            f"chroma_url {settings.chroma_url} is not on this machine. The Chroma server has no authentication, so anyone who "
+            "reaches it can read and change the store. Put it on loopback, or set allow_remote_chroma (ASSISTANT_ALLOW_REMOTE_CHROMA=1) "
+            "if the network is private."
+        )
+    port = url.port or (443 if url.scheme == "https" else 8000)
+    try:
+        client = chromadb.HttpClient(
+            host=url.hostname, port=port, ssl=url.scheme == "https", settings=ChromaSettings(anonymized_telemetry=False)
+        )
+        client.heartbeat()
+    except Exception as exc:
+        raise StoreError(
+            f"Cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}). Start it with "
+            f"`chroma run --path DIR --host 127.0.0.1 --port {port}`, or unset chroma_url to use the embedded store."
+        ) from exc
+    return ChromaHandle(client, None, f"Chroma server {settings.chroma_url}")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+        except OSError:
+            return False

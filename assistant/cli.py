@@ -1,0 +1,152 @@
+"""The `assistant` command: ingest, ask, info, eval, ui, settings.
+
+Errors meant for users (AssistantError) print their message and exit 1; with
+--debug, or anything unexpected under --debug, the traceback shows.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from datetime import date
+
+import click
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+
+def _fail(message: str) -> None:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+def user_errors(command):
+    """Show AssistantError messages, not tracebacks; re-raise with --debug so bugs never hide."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        try:
+            return command(*args, **kwargs)
+        except AssistantError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted")
+
+    return wrapper
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD.") from None
+
+
+@click.group()
+@click.option("--data-dir", envvar=None, help="Store directory (setting data_dir, env ASSISTANT_DATA_DIR).")
+@click.option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000 (setting chroma_url).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file (env ASSISTANT_CONFIG).")
+@click.option("--log-level", help="DEBUG, INFO, WARNING (setting log_level).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="news-assistant")
+@click.pass_context
+def main(ctx: click.Context, data_dir, chroma_url, config_file, log_level, debug) -> None:
+    """Ask questions of a news-article collection; answers cite the passages they rest on."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    ctx.obj["overrides"] = {"data_dir": data_dir, "chroma_url": chroma_url, "log_level": log_level}
+    ctx.obj["config_file"] = config_file
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        settings = Settings.load(ctx.obj["config_file"], **ctx.obj["overrides"])
+    except AssistantError as exc:
+        _fail(str(exc))
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
+    return settings
+
+
+def _assistant(ctx: click.Context, **overrides):
+    from assistant.api import Assistant
+
+    settings = _settings(ctx)
+    return Assistant(settings=settings.replace(**overrides))
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("--sync", is_flag=True, help="Also delete stored articles whose files are gone.")
+@click.option("--rebuild", is_flag=True, help="Drop the collection first (after changing model or chunker settings).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@user_errors
+def ingest(ctx, path, sync, rebuild, as_json) -> None:
+    """Ingest a folder (or file) of articles: .txt, .md, .html, .json, .jsonl."""
+    with _assistant(ctx) as assistant:
+        summary = assistant.ingest(path, sync=sync, rebuild=rebuild, progress=not as_json)
+    click.echo(json.dumps(summary.to_dict(), indent=2) if as_json else summary.describe())
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", type=click.IntRange(1, 100), help="Passages to retrieve (setting k).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole Answer as JSON.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
+@click.option("--from", "date_from", help="Only articles dated on or after YYYY-MM-DD.")
+@click.option("--to", "date_to", help="Only articles dated on or before YYYY-MM-DD.")
+@click.option("--source", help="Only articles whose source path starts with this (e.g. bbc/sport).")
+@click.option("--backend", help="Answer backend (setting backend).")
+@click.pass_context
+@user_errors
+def ask(ctx, question, k, as_json, mode, date_from, date_to, source, backend) -> None:
+    """Answer QUESTION from the collection, with numbered sources. An empty store gets the bundled seeds first."""
+    with _assistant(ctx, backend=backend) as assistant:
+        assistant.ensure_collection()
+        answer = assistant.ask(question, k, mode=mode, date_from=_date(date_from), date_to=_date(date_to), source=source)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return
+    click.echo(answer.text)
+    for c in answer.citations:
+        click.echo(f"\n[{c.number}] {c.title} ({c.date or 'undated'}) — {c.source}")
+        click.echo(f"    “{c.quote}”")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@user_errors
+def info(ctx, as_json) -> None:
+    """Articles, chunks, date range and embedding model of the collection."""
+    with _assistant(ctx) as assistant:
+        stats = assistant.info()
+    if as_json:
+        click.echo(json.dumps(stats, indent=2))
+        return
+    click.echo(f"articles:  {stats['articles']} ({stats['duplicates']} duplicate files stored once)")
+    click.echo(f"chunks:    {stats['chunks']}")
+    click.echo(f"dates:     {stats['first_date'] or '-'} to {stats['last_date'] or '-'}")
+    click.echo(f"model:     {stats['embedding_model']} ({stats['embedding_dimension']} dimensions)")
+    click.echo(f"chunker:   {stats['chunker']}")
+    click.echo(f"store:     {stats['store']}")
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """Every setting, its default and what it does."""
+    for name, default, help_text in Settings.documentation():
+        click.echo(f"{name} (env ASSISTANT_{name.upper()}, default {default})\n    {help_text}")
+
+
+from assistant.cli_eval import eval_command  # noqa: E402  (registered after main exists)
+
+main.add_command(eval_command)

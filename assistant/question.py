@@ -1,0 +1,74 @@
+"""What kind of answer a question wants: a time, a number, a person, a place, a reason, yes/no, or other."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.terms import STOP_WORDS, stem, terms, words
+
+# Evaluation kinds (question sets use these) and the answer type the extractor looks for.
+KINDS = ("when", "who", "where", "how_much", "what", "why", "yes_no")
+
+_RULES: list[tuple[str, str, str]] = [
+    # (pattern at/near the start, kind, answer type)
+    (r"^(when|since when|until when|by when)\b", "when", "date"),
+    (r"\b(what|which) (year|month|day|date|decade|season)\b", "when", "date"),
+    (r"\bwhat time\b", "when", "date"),
+    (r"^how long\b|\bfor how long\b|\bhow many (years|months|weeks|days|hours|minutes)\b", "how_much", "duration"),
+    (r"\bhow (much|many)\b|\bby how much\b|\bwhat (percentage|proportion|share|fraction|number|amount|sum|price|cost|figure|total|rate|value)\b|\bhow (big|large|high|low|old|far|fast|tall|heavy)\b|\bwhat (was|is|were|are) the (size|value|price|cost|total|number|amount|figure|rate)\b", "how_much", "number"),
+    (r"^(who|whom|whose)\b|\b(which|what) (person|man|woman|player|minister|actor|actress|singer|star|boss|chief|executive|director|coach|manager|leader|politician|chairman|president|author|band|group)\b|\bwho\b", "who", "person"),
+    (r"^where\b|\b(which|what) (country|city|town|place|venue|stadium|region|nation|state|capital|location|county|continent)\b|\bwhere\b", "where", "place"),
+    (r"^why\b|\bwhat (is|was|were|are) the reasons?\b|\bfor what reason\b|\bwhat (caused|prompted|led to)\b|\bhow come\b", "why", "reason"),
+    (r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|shall|may|might)\b", "yes_no", "yesno"),
+]
+_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "long", "name", "kind", "type"}
+_TYPE_WORDS = {"date": {"year", "month", "day", "date", "time", "decade", "season"}, "number": {"number", "amount", "percentage", "figure", "total"},
+               "duration": {"long", "year", "month", "week", "day", "hour", "minut"}}
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    kind: str  # one of KINDS
+    answer_type: str  # date, duration, number, person, place, reason, yesno, other
+    terms: tuple[str, ...]  # stemmed content words, for overlap
+    anchors: tuple[str, ...]  # names and numbers the question is about: the evidence must mention them
+    granularity: str | None = None  # for dates: "year", "month" or "day" when the question says so
+
+
+def analyse(question: str) -> QuestionAnalysis:
+    lowered = question.lower().strip()
+    kind, answer_type = "what", "other"
+    for pattern, rule_kind, rule_type in _RULES:
+        if re.search(pattern, lowered):
+            kind, answer_type = rule_kind, rule_type
+            break
+    if answer_type == "number" and re.search(r"\b(percent|percentage|per cent|%)", lowered):
+        answer_type = "percent"
+    elif answer_type == "number" and re.search(r"\b(cost|price|worth|paid|pay|spend|spent|earn|earned|profit|profits|revenue|sales|money|fine|fined|salary|budget|sum|loss|losses|deal|bid|fee|value|valued|raise|raised)\b", lowered):
+        answer_type = "money"
+    granularity = None
+    if answer_type == "date":
+        match = re.search(r"\b(year|month|day|date)\b", lowered)
+        granularity = {"year": "year", "month": "month", "day": "day", "date": "day"}.get(match.group(1)) if match else None
+    skip = {stem(w) for w in _QUESTION_WORDS | _TYPE_WORDS.get(answer_type, set())}
+    question_terms = tuple(t for t in terms(question) if t not in skip)
+    return QuestionAnalysis(question, kind, answer_type, question_terms, _anchors(question), granularity)
+
+
+def _anchors(question: str) -> tuple[str, ...]:
+    """Capitalised names (not the first word) and numbers in the question, lower-cased."""
+    tokens = re.findall(r"[A-Za-z][A-Za-z'’\-\.]*|\d[\d,\.]*", question)
+    anchors = []
+    for index, token in enumerate(tokens):
+        clean = re.sub(r"['’]s$", "", token).strip(".").lower()
+        if not clean or clean in STOP_WORDS:
+            continue
+        if token[0].isdigit() or (index > 0 and token[0].isupper()):
+            anchors.append(clean)
+    return tuple(dict.fromkeys(anchors))
+
+
+def question_words(question: str) -> set[str]:
+    return set(words(question))

@@ -1,0 +1,108 @@
+"""Hybrid retrieval: Chroma dense search plus BM25, fused by reciprocal rank fusion, with date and source filters."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from assistant.answer import Passage
+from assistant.errors import InputError
+from assistant.lexical import LexicalIndex
+from assistant.store import ChunkStore, StoredChunk
+from ingest.embedding import Embedder
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "dense", "bm25")
+RRF_K = 60  # the usual constant: damps the weight of the very first ranks
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to articles dated within [date_from, date_to] and/or to sources under a prefix."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    source: str | None = None  # a source path or a folder prefix, e.g. "bbc/sport/"
+
+    @property
+    def empty(self) -> bool:
+        return self.date_from is None and self.date_to is None and not self.source
+
+
+class HybridRetriever:
+    def __init__(self, store: ChunkStore, embedder: Embedder, lexical: LexicalIndex, mode: str = "hybrid") -> None:
+        if mode not in MODES:
+            raise InputError(f"Unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}.")
+        self.store = store
+        self.embedder = embedder
+        self.lexical = lexical
+        self.mode = mode
+
+    def retrieve(self, question: str, k: int, filters: Filters | None = None) -> list[Passage]:
+        filters = filters or Filters()
+        pool = max(k * 4, 20)
+        sources = self._matching_sources(filters.source)
+        if sources is not None and not sources:
+            return []
+        dense: list[tuple[StoredChunk, float]] = []
+        lexical: list[tuple[str, float]] = []
+        if self.mode in ("hybrid", "dense"):
+            dense = self.store.query(self.embedder.embed_query(question), pool, where=_where(filters, sources))
+        if self.mode in ("hybrid", "bm25"):
+            self.lexical.ensure(self.store)
+            mask = self.lexical.mask(sources, _ord(filters.date_from), _ord(filters.date_to))
+            lexical = self.lexical.search(question, pool, mask)
+        fused: dict[str, float] = {}
+        for rank, (chunk, _) in enumerate(dense, start=1):
+            fused[chunk.id] = fused.get(chunk.id, 0.0) + 1.0 / (RRF_K + rank)
+        for rank, (chunk_id, _) in enumerate(lexical, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+        top = sorted(fused, key=fused.get, reverse=True)[:k]
+        known = {chunk.id: chunk for chunk, _ in dense}
+        known.update(self.store.get_chunks([i for i in top if i not in known]))
+        dense_rank = {chunk.id: r for r, (chunk, _) in enumerate(dense, start=1)}
+        lexical_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(lexical, start=1)}
+        return [_passage(known[i], fused[i], dense_rank.get(i), lexical_rank.get(i)) for i in top if i in known]
+
+    def _matching_sources(self, prefix: str | None) -> set[str] | None:
+        if not prefix:
+            return None
+        records = self.store.source_records()
+        return {r.source for r in records.values() if not r.duplicate_of and (r.source == prefix or r.source.startswith(prefix.rstrip("/") + "/"))}
+
+
+def _ord(day: date | None) -> int | None:
+    return day.year * 10000 + day.month * 100 + day.day if day else None
+
+
+def _where(filters: Filters, sources: set[str] | None) -> dict | None:
+    clauses = []
+    if filters.date_from:
+        clauses.append({"date_ord": {"$gte": _ord(filters.date_from)}})
+    if filters.date_to:
+        clauses.append({"date_ord": {"$lte": _ord(filters.date_to)}})
+    if sources is not None:
+        clauses.append({"source": {"$in": sorted(sources)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _passage(chunk: StoredChunk, score: float, dense_rank: int | None, lexical_rank: int | None) -> Passage:
+    meta = chunk.metadata
+    return Passage(
+        chunk_id=chunk.id,
+        article_id=str(meta.get("article_id", "")),
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        date=meta.get("date"),
+        url=meta.get("url"),
+        text=chunk.text,
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        score=score,
+        dense_rank=dense_rank,
+        lexical_rank=lexical_rank,
+    )

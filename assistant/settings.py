@@ -1,0 +1,137 @@
+"""One Settings object: defaults, then a config file, then ASSISTANT_* variables, then explicit overrides.
+
+Every default is documented once, here, in the field's comment. The README's
+settings table is generated from the same place (`assistant settings`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+ENV_PREFIX = "ASSISTANT_"
+CONFIG_ENV = "ASSISTANT_CONFIG"
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return os.path.join(base, "news-assistant")
+
+
+@dataclass
+class Settings:
+    """All settings of the assistant. Each field's help text is its documentation."""
+
+    data_dir: str = field(default_factory=_default_data_dir, metadata={"help": "Where the embedded Chroma store and the BM25 index live ($XDG_DATA_HOME/news-assistant, else ~/.local/share/news-assistant)."})
+    collection: str = field(default="articles", metadata={"help": "Name of the Chroma collection holding the chunks."})
+    chroma_url: str | None = field(default=None, metadata={"help": "URL of a Chroma server (e.g. http://127.0.0.1:8000); unset means the embedded store in data_dir."})
+    allow_remote_chroma: bool = field(default=False, metadata={"help": "Allow a chroma_url that is not on loopback (the Chroma server has no authentication)."})
+    embed_batch_size: int = field(default=64, metadata={"help": "Chunks embedded per batch."})
+    chunk_tokens: int = field(default=160, metadata={"help": "Target chunk size in cl100k tokens (every chunk also fits the embedding model's 256 word pieces)."})
+    chunk_overlap_tokens: int = field(default=40, metadata={"help": "Sentences carried over between neighbouring chunks, up to this many tokens."})
+    max_file_bytes: int = field(default=5_000_000, metadata={"help": "Files larger than this are skipped and reported."})
+    exclude: tuple[str, ...] = field(default=("README*", "LICENSE*", "questions.jsonl", "questions.yaml"), metadata={"help": "File-name patterns skipped when ingesting a folder (hidden files are always skipped)."})
+    k: int = field(default=8, metadata={"help": "Passages retrieved per question."})
+    backend: str = field(default="extractive", metadata={"help": "Answer backend: extractive, openai, ollama or llamacpp."})
+    min_confidence: float = field(default=0.35, metadata={"help": "The extractive answerer refuses below this confidence."})
+    log_level: str = field(default="WARNING", metadata={"help": "Logging level of the CLI and UI."})
+
+    @classmethod
+    def load(cls, config_file: str | os.PathLike | None = None, **overrides: Any) -> "Settings":
+        """Build settings from defaults, a config file, the environment, then `overrides` (None values ignored)."""
+        values: dict[str, Any] = {}
+        path = config_file or os.environ.get(CONFIG_ENV)
+        if path:
+            values.update(_read_config_file(Path(path)))
+        values.update(_read_env())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> "Settings":
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(f"Unknown setting(s): {', '.join(unknown)}. Known settings: {', '.join(known)}.")
+        converted = {name: _convert(known[name], value) for name, value in values.items()}
+        settings = cls(**converted)
+        settings.data_dir = os.path.abspath(os.path.expanduser(settings.data_dir))
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.k < 1:
+            raise ConfigError(f"k must be at least 1, got {self.k}.")
+        if not 16 <= self.chunk_tokens <= 240:
+            raise ConfigError(f"chunk_tokens must be between 16 and 240, got {self.chunk_tokens}.")
+        if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
+            raise ConfigError("chunk_overlap_tokens must be at least 0 and below chunk_tokens.")
+        if self.embed_batch_size < 1:
+            raise ConfigError("embed_batch_size must be at least 1.")
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed (None values ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def documentation(cls) -> list[tuple[str, str, str]]:
+        """(name, default, help) for every setting, for docs and `assistant settings`."""
+        rows = []
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else "(see help)"
+            rows.append((f.name, repr(default), f.metadata.get("help", "")))
+        return rows
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"Config file {path} does not exist; create it or unset {CONFIG_ENV}.")
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from None
+    return data.get("assistant", data)
+
+
+def _read_env() -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(Settings)}
+    values = {}
+    for key, value in os.environ.items():
+        if key.startswith(ENV_PREFIX) and key != CONFIG_ENV:
+            name = key[len(ENV_PREFIX):].lower()
+            if name in names:
+                values[name] = value
+    return values
+
+
+def _convert(f: dataclasses.Field, value: Any) -> Any:
+    """Turn strings from the environment into the field's type; reject wrong types with a clear message."""
+    kind = str(f.type)
+    try:
+        if kind.startswith("bool"):
+            if isinstance(value, str):
+                lowered = value.strip().lower()
+                if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                    raise ValueError(value)
+                return lowered in {"1", "true", "yes", "on"}
+            return bool(value)
+        if kind.startswith("int"):
+            return int(value)
+        if kind.startswith("float"):
+            return float(value)
+        if kind.startswith("tuple"):
+            if isinstance(value, str):
+                return tuple(part.strip() for part in value.split(",") if part.strip())
+            return tuple(value)
+        if value is None or kind.startswith("str | None"):
+            return None if value in (None, "") else str(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"Setting {f.name} has an invalid value {value!r} (expected {kind}).") from None

@@ -1,0 +1,220 @@
+"""The vector store: Chroma, embedded (PersistentClient) or a server (HttpClient), behind a small interface.
+
+Two collections:
+- `<name>`: one record per chunk (text, embedding, article metadata, character span);
+- `<name>__sources`: one record per ingested source (file, or object in a JSON file),
+  with its file hash and the id of the article it holds. Duplicate files point at
+  the same article, whose chunks are stored once.
+The chunk collection's metadata records the embedding model, its dimension and
+the chunker settings, plus a revision that changes on every write (the BM25
+index beside it is rebuilt when the revision moves).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from assistant.errors import StoreError, StoreMismatchError
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_KEYS = ("embedding_model", "embedding_dimension", "chunker")
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    source: str
+    file: str
+    file_hash: str
+    article_id: str
+    title: str
+    date: str | None
+    url: str | None
+    duplicate_of: str | None
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+class ChunkStore:
+    """Chunks and source records in Chroma, checked against the signature it was built with."""
+
+    def __init__(self, client, name: str, signature: dict[str, Any]) -> None:
+        self.client = client
+        self.name = name
+        self.signature = signature
+        try:
+            self.chunks = client.get_or_create_collection(
+                name, metadata={**signature, "revision": uuid.uuid4().hex}, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+            self.sources = client.get_or_create_collection(
+                f"{name}__sources", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb raises many types for an unreachable or broken store
+            raise StoreError(f"Cannot open the Chroma collection {name!r}: {exc}") from exc
+        self._check_signature()
+
+    def _check_signature(self) -> None:
+        stored = self.chunks.metadata or {}
+        for key in SIGNATURE_KEYS:
+            if key in stored and str(stored[key]) != str(self.signature[key]):
+                raise StoreMismatchError(
+                    f"The store was built with {key} = {stored[key]!r}, but this assistant uses {self.signature[key]!r}. "
+                    "Rebuild it with `assistant ingest PATH --rebuild`, or point data_dir (or chroma_url/collection) at another store."
+                )
+
+    # ---- reading ----------------------------------------------------------------------------------
+
+    @property
+    def revision(self) -> str:
+        self.chunks = self.client.get_collection(self.name, embedding_function=None)
+        return str((self.chunks.metadata or {}).get("revision", ""))
+
+    def count(self) -> int:
+        return self.chunks.count()
+
+    def source_records(self, file_prefix: str | None = None) -> dict[str, SourceRecord]:
+        records = {}
+        for batch in self._pages(self.sources, include=["metadatas"]):
+            for source_id, meta in zip(batch["ids"], batch["metadatas"]):
+                if file_prefix and not str(meta.get("file", "")).startswith(file_prefix):
+                    continue
+                records[source_id] = _source_record(source_id, meta)
+        return records
+
+    def has_article(self, article_id: str) -> bool:
+        return bool(self.chunks.get(where={"article_id": article_id}, limit=1, include=[])["ids"])
+
+    def all_chunks(self) -> Iterator[StoredChunk]:
+        for batch in self._pages(self.chunks, include=["documents", "metadatas"]):
+            for chunk_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                yield StoredChunk(chunk_id, text, meta)
+
+    def get_chunks(self, ids: list[str]) -> dict[str, StoredChunk]:
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        return {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
+        """The k nearest chunks with their cosine similarity."""
+        if self.count() == 0:
+            return []
+        result = self.chunks.query(
+            query_embeddings=[vector.tolist()], n_results=k, where=where or None, include=["documents", "metadatas", "distances"]
+        )
+        return [
+            (StoredChunk(i, t, m), 1.0 - float(d))
+            for i, t, m, d in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
+        ]
+
+    def stats(self) -> dict[str, Any]:
+        records = self.source_records()
+        dates = sorted(r.date for r in records.values() if r.date and not r.duplicate_of)
+        return {
+            "articles": sum(1 for r in records.values() if not r.duplicate_of),
+            "sources": len(records),
+            "duplicates": sum(1 for r in records.values() if r.duplicate_of),
+            "chunks": self.count(),
+            "first_date": dates[0] if dates else None,
+            "last_date": dates[-1] if dates else None,
+            "embedding_model": self.signature["embedding_model"],
+            "embedding_dimension": self.signature["embedding_dimension"],
+            "chunker": self.signature["chunker"],
+        }
+
+    # ---- writing ----------------------------------------------------------------------------------
+
+    def add_chunks(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
+        step = self._batch_size()
+        for i in range(0, len(ids), step):
+            self.chunks.upsert(
+                ids=ids[i:i + step], documents=texts[i:i + step], embeddings=vectors[i:i + step], metadatas=metadatas[i:i + step]
+            )
+
+    def put_sources(self, records: list[SourceRecord], vectors: np.ndarray) -> None:
+        step = self._batch_size()
+        for i in range(0, len(records), step):
+            part = records[i:i + step]
+            self.sources.upsert(ids=[r.source for r in part], embeddings=vectors[i:i + step], metadatas=[_source_meta(r) for r in part])
+
+    def delete_sources(self, sources: Iterable[str]) -> None:
+        sources = list(sources)
+        if sources:
+            self.sources.delete(ids=sources)
+
+    def delete_article(self, article_id: str) -> None:
+        self.chunks.delete(where={"article_id": article_id})
+
+    def repoint_article(self, article_id: str, record: SourceRecord) -> None:
+        """Chunks of an article whose cited file was removed now cite a remaining copy."""
+        got = self.chunks.get(where={"article_id": article_id}, include=["metadatas"])
+        metas = [{**m, "source": record.source, "title": record.title} for m in got["metadatas"]]
+        if got["ids"]:
+            self.chunks.update(ids=got["ids"], metadatas=metas)
+
+    def touch(self) -> None:
+        """Record a new revision, so every reader's BM25 index knows to rebuild."""
+        meta = {k: v for k, v in (self.chunks.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta.update(self.signature)
+        meta["revision"] = uuid.uuid4().hex
+        self.chunks.modify(metadata=meta)
+
+    @staticmethod
+    def drop_collections(client, name: str) -> None:
+        """Delete the chunk and source collections called `name` (for a rebuild)."""
+        for collection in (name, f"{name}__sources"):
+            try:
+                client.delete_collection(collection)
+            except Exception:  # absent already
+                log.debug("collection %s was not there to drop", collection)
+
+    # ---- helpers ----------------------------------------------------------------------------------
+
+    def _batch_size(self) -> int:
+        try:
+            return max(1, min(5000, int(self.client.get_max_batch_size())))
+        except Exception:
+            return 1000
+
+    def _pages(self, collection, include: list[str], page: int = 5000) -> Iterator[dict]:
+        offset = 0
+        while True:
+            batch = collection.get(include=include, limit=page, offset=offset)
+            if not batch["ids"]:
+                return
+            yield batch
+            offset += len(batch["ids"])
+
+
+def _source_meta(record: SourceRecord) -> dict[str, Any]:
+    meta = {"file": record.file, "file_hash": record.file_hash, "article_id": record.article_id, "title": record.title}
+    for key in ("date", "url", "duplicate_of"):
+        value = getattr(record, key)
+        if value:
+            meta[key] = value
+    return meta
+
+
+def _source_record(source: str, meta: dict[str, Any]) -> SourceRecord:
+    return SourceRecord(
+        source=source,
+        file=str(meta.get("file", source)),
+        file_hash=str(meta.get("file_hash", "")),
+        article_id=str(meta.get("article_id", "")),
+        title=str(meta.get("title", "")),
+        date=meta.get("date"),
+        url=meta.get("url"),
+        duplicate_of=meta.get("duplicate_of"),
+    )

@@ -1,0 +1,175 @@
+"""Loaders: one function per file format, each turning a file into Article records.
+
+Text formats carry optional header lines (`date 2021-09-14`, `Title: …`, `URL: …`)
+or YAML front matter; HTML keeps only what a reader would see; JSON and JSONL
+hold one article per object.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from ingest.articles import Article
+from ingest.dates import parse_article_date
+from ingest.decoding import LoadError, decode_bytes
+from ingest.html_text import visible_text
+
+_HEADER = re.compile(r"^\s*(date|published|title|url|source)\s*[:=]?\s+(.+?)\s*$", re.IGNORECASE)
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_SENTENCE_END = re.compile(r"[.!?]['\"’”)]?$")
+_TITLE_WORDS = 25
+
+TEXT_FIELDS = ("text", "body", "content", "article", "story")
+TITLE_FIELDS = ("title", "headline", "name")
+DATE_FIELDS = ("date", "published", "published_at", "publication_date", "pubdate", "pubDate", "datetime")
+URL_FIELDS = ("url", "link", "href")
+
+
+def load_file(path: Path, source: str) -> list[Article]:
+    """Load the articles in `path`; `source` is the name to cite it by. Raises LoadError with the reason."""
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise LoadError(f"unsupported file type {path.suffix or '(none)'}; supported: {', '.join(sorted(LOADERS))}")
+    text = decode_bytes(path.read_bytes())
+    return loader(text, source)
+
+
+def load_text(text: str, source: str) -> list[Article]:
+    """Plain text or Markdown: header lines or front matter, then a headline line, then the body."""
+    meta, text = _split_metadata(text)
+    text = text.strip("\n").rstrip()
+    if source.lower().endswith(".md"):
+        text = re.sub(r"^#{1,6}\s+", "", text, count=1)
+    return [_article(source, text, meta)]
+
+
+def load_html(html: str, source: str) -> list[Article]:
+    """HTML: visible text only, title from <title>/<h1>, date from meta tags or <time>."""
+    page = visible_text(html)
+    meta = {"title": page.title, "date": page.date, "url": page.url}
+    return [_article(source, page.text, meta, headline_in_text=page.title_in_text)]
+
+
+def load_json(text: str, source: str) -> list[Article]:
+    """A JSON object, or a list of them (or {"articles": [...]}), one article each."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]
+    items = data if isinstance(data, list) else [data]
+    return _records(((i + 1, item) for i, item in enumerate(items)), source, "item")
+
+
+def load_jsonl(text: str, source: str) -> list[Article]:
+    """One JSON object per line; blank lines are allowed."""
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise LoadError(f"invalid JSON on line {number}: {exc.msg}") from None
+    return _records(records, source, "line")
+
+
+def _records(numbered, source: str, unit: str) -> list[Article]:
+    articles = []
+    for number, item in numbered:
+        if not isinstance(item, dict):
+            raise LoadError(f"{unit} {number} is not a JSON object")
+        body = _first(item, TEXT_FIELDS)
+        if not isinstance(body, str) or not body.strip():
+            raise LoadError(f"{unit} {number} has no article text (expected one of the fields {', '.join(TEXT_FIELDS)})")
+        meta = {"title": _first(item, TITLE_FIELDS), "date": _first(item, DATE_FIELDS), "url": _first(item, URL_FIELDS)}
+        articles.append(_article(f"{source}#{number}", body.strip(), meta, headline_in_text=False))
+    if not articles:
+        raise LoadError("no articles in the file")
+    return articles
+
+
+def _first(item: dict, names: tuple[str, ...]):
+    for name in names:
+        if item.get(name) not in (None, ""):
+            return item[name]
+    return None
+
+
+def _split_metadata(text: str) -> tuple[dict, str]:
+    """Front matter or leading `key value` header lines, and the text after them."""
+    meta: dict = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1))
+        except yaml.YAMLError:
+            loaded = None
+        if isinstance(loaded, dict):
+            return {str(k).lower(): v for k, v in loaded.items()}, text[match.end():]
+    lines = text.split("\n")
+    consumed = 0
+    for line in lines:
+        if not line.strip():
+            consumed += 1
+            continue
+        header = _HEADER.match(line)
+        if not header or (header[1].lower() == "date" and parse_article_date(header[2]) is None):
+            break
+        key = "date" if header[1].lower() == "published" else header[1].lower()
+        meta[key] = header[2]
+        consumed += 1
+    if not meta:
+        return {}, text
+    return meta, "\n".join(lines[consumed:])
+
+
+def _article(source: str, text: str, meta: dict, headline_in_text: bool = True) -> Article:
+    if not text.strip():
+        raise LoadError("no article text")
+    title = str(meta["title"]).strip() if meta.get("title") else None
+    body_start = 0
+    if headline_in_text:
+        first_line = text.split("\n", 1)[0].strip()
+        if title is None and _is_headline(first_line, text):
+            title = first_line
+        if title is not None and text.startswith(title):
+            body_start = len(title)
+    if title is None:
+        title = _title_from_body(text)
+    return Article(
+        source=source,
+        text=text,
+        title=title,
+        date=parse_article_date(meta.get("date")),
+        url=str(meta["url"]) if meta.get("url") else None,
+        body_start=body_start,
+    )
+
+
+def _is_headline(line: str, text: str) -> bool:
+    """A short first line, not a sentence, followed by more text."""
+    return bool(line) and len(line.split()) <= _TITLE_WORDS and not _SENTENCE_END.search(line) and len(text) > len(line) + 1
+
+
+def _title_from_body(text: str, words: int = 12) -> str:
+    """No headline: the start of the first sentence stands in for one."""
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0].split()
+    return " ".join(first[:words]) + ("…" if len(first) > words else "")
+
+
+LOADERS: dict[str, Callable[[str, str], list[Article]]] = {
+    ".txt": load_text,
+    ".md": load_text,
+    ".markdown": load_text,
+    ".html": load_html,
+    ".htm": load_html,
+    ".json": load_json,
+    ".jsonl": load_jsonl,
+}
