@@ -21,7 +21,7 @@ from ingest.summary import IngestSummary
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 MAX_QUESTION_CHARS = 2000
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -38,8 +38,10 @@ class Assistant:
 
     def __init__(self, data_dir: str | os.PathLike | None = None, settings: Settings | None = None, **overrides: Any) -> None:
         base = settings or Settings.load()
-        self.settings = base.replace(data_dir=os.fspath(data_dir) if data_dir else None, **overrides)
-        self.settings = Settings.from_mapping(self.settings.__dict__)
+        values = {**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
+        if data_dir:
+            values["data_dir"] = os.fspath(data_dir)
+        self.settings = Settings.from_mapping(values)  # unknown names and bad values raise ConfigError
         self._lock = threading.RLock()
         self._handle: ChromaHandle | None = None
         self._store: ChunkStore | None = None
@@ -72,7 +74,7 @@ class Assistant:
     def store(self) -> ChunkStore:
         with self._lock:
             if self._store is None:
-                self._handle = open_chroma(self.settings)
+                self._handle = self._handle or open_chroma(self.settings)
                 try:
                     self._store = ChunkStore(self._handle.client, self.settings.collection, self.signature())
                 except Exception:

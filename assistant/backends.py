@@ -18,5 +18,8 @@ def make_answerer(name: str, assistant: "Assistant"):
 
         lexical = assistant.lexical
         lexical.ensure(assistant.store)
-        return ExtractiveAnswerer(assistant.embedder.embed, lexical.idf, assistant.settings.min_confidence)
+        from assistant.retrieval import HybridRetriever
+
+        whole = HybridRetriever(assistant.store, assistant.embedder, lexical).whole_articles
+        return ExtractiveAnswerer(assistant.embedder.embed, lexical.idf, assistant.settings.min_confidence, expand=whole)
     raise ConfigError(f"Unknown answer backend {name!r}; choose one of {', '.join(BACKENDS)}.")

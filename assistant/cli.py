@@ -150,3 +150,7 @@ def show_settings() -> None:
 from assistant.cli_eval import eval_command  # noqa: E402  (registered after main exists)
 
 main.add_command(eval_command)
+
+from assistant.cli_ui import ui_command  # noqa: E402  (registered after main exists)
+
+main.add_command(ui_command)

@@ -23,13 +23,17 @@ import numpy as np
 from assistant.answer import Answer, Citation, Passage
 from assistant.dates import at_granularity, find_time_expressions
 from assistant.question import QuestionAnalysis, analyse
-from assistant.spans import SpanMatch, amounts, names, places
+from assistant.spans import MONEY, PERCENT, SpanMatch, amounts, names, people, places
 from assistant.terms import terms, words
 from ingest.sentences import split_sentences
 
 MAX_WORDS = 60
-MAX_CANDIDATES = 48  # sentences embedded per question: bounds latency
-WEIGHTS = {"meaning": 0.40, "words": 0.30, "context": 0.10, "type": 0.12, "rank": 0.08}
+TYPE_MISSING_FACTOR = 0.6
+TYPE_MISSING_CONFIDENCE = 0.45
+NUMBER_NOT_NEAR = 0.6  # "profit in 2009" answered by a sentence about 2004 is likely wrong
+MAX_CANDIDATES = 64  # sentences embedded per question: bounds latency
+FEATURES = ("meaning", "words", "focus", "context", "type", "rank", "position", "novelty", "meaning_gap", "words_gap", "focus_gap", "specific")
+WEIGHTS = {"meaning": 0.35, "words": 0.15, "focus": 0.20, "context": 0.10, "type": 0.12, "rank": 0.08}
 _NEGATION = re.compile(r"\b(not|no|never|denied|denies|rejected|refused|failed|won't|didn't|doesn't|isn't|wasn't|cannot|can't)\b", re.IGNORECASE)
 
 
@@ -40,6 +44,7 @@ class Candidate:
     text: str
     start: int  # in the article
     end: int
+    previous: str = ""  # the sentence before it in the passage: "He said…" needs it
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     short: str | None = None
@@ -48,14 +53,17 @@ class Candidate:
 class ExtractiveAnswerer:
     """Answer = best sentence + the short answer in it, cited; or a refusal when the evidence is weak."""
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], idf: Callable[[str], float], min_confidence: float = 0.35) -> None:
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], idf: Callable[[str], float], min_confidence: float = 0.35,
+                 expand: Callable[[list[str]], list[Passage]] | None = None, expand_articles: int = 3) -> None:
         self.embed = embed
         self.idf = idf
         self.min_confidence = min_confidence
+        self.expand = expand  # fetches all chunks of the top articles
+        self.expand_articles = expand_articles
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         analysis = analyse(question)
-        candidates = self._candidates(passages)
+        candidates = self._candidates(self._with_neighbours(passages))
         if not candidates:
             return Answer.refusal(question, analysis.kind)
         self._score(analysis, candidates)
@@ -68,18 +76,29 @@ class ExtractiveAnswerer:
 
     # ---- candidates and features ------------------------------------------------------------------
 
+    def _with_neighbours(self, passages: list[Passage]) -> list[Passage]:
+        """The retrieved passages, then the other chunks of the best few articles (all cited as retrieved for this question)."""
+        if not self.expand or not passages:
+            return passages
+        top = list(dict.fromkeys(p.article_id for p in passages))[:self.expand_articles]
+        have = {p.chunk_id for p in passages}
+        return passages + [p for p in self.expand(top) if p.chunk_id not in have]
+
     def _candidates(self, passages: list[Passage]) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
         found = []
-        for rank, passage in enumerate(passages):
+        article_rank = {a: r for r, a in enumerate(dict.fromkeys(p.article_id for p in passages))}
+        for passage in passages:
+            rank = article_rank[passage.article_id]
+            previous = ""
             for span in split_sentences(passage.text):
                 start = passage.start + span.start
                 key = (passage.article_id, start)
                 text = passage.text[span.start:span.end]
-                if key in seen or len(words(text)) < 3:
-                    continue
-                seen.add(key)
-                found.append(Candidate(passage, rank, text, start, passage.start + span.end))
+                if key not in seen and len(words(text)) >= 3:
+                    seen.add(key)
+                    found.append(Candidate(passage, rank, text, start, passage.start + span.end, previous))
+                previous = text
         return found
 
     def _coverage(self, question_terms: tuple[str, ...], text_terms: set[str]) -> float:
@@ -89,22 +108,48 @@ class ExtractiveAnswerer:
         return sum(self.idf(t) for t in question_terms if t in text_terms) / total
 
     def _score(self, analysis: QuestionAnalysis, candidates: list[Candidate]) -> None:
-        for c in candidates:
-            sentence_terms = _terms_with_compounds(c.text)
+        self.features(analysis, candidates)
+        combine(analysis, candidates, WEIGHTS)
+
+    def features(self, analysis: QuestionAnalysis, candidates: list[Candidate]) -> None:
+        """Fill each candidate's features (all 0..1)."""
+        sentence_terms = [_terms_with_compounds(c.text) for c in candidates]
+        focus_weight = self._focus_weights(analysis, candidates, sentence_terms)
+        for c, terms_here in zip(candidates, sentence_terms):
             context_terms = _terms_with_compounds(f"{c.passage.title} {c.passage.text}")
-            c.features["words"] = self._coverage(analysis.terms, sentence_terms)
+            with_previous = terms_here | _terms_with_compounds(c.previous)
+            c.features["words"] = max(self._coverage(analysis.terms, terms_here), 0.8 * self._coverage(analysis.terms, with_previous))
+            c.features["focus"] = _weighted_share(analysis.terms, terms_here, focus_weight[c.passage.article_id])
             c.features["context"] = self._coverage(analysis.terms, context_terms)
-            c.features["type"] = 1.0 if extract_short_answer(analysis, c.text, _date_of(c.passage), self.idf) else 0.0
+            option = best_option(analysis, c.text, _date_of(c.passage), self.idf)
+            c.features["type"] = option[1] if option else 0.0
             c.features["rank"] = 1.0 / (1.0 + c.rank)
-        shortlist = sorted(candidates, key=lambda c: c.features["words"] + 0.5 * c.features["context"] + 0.3 * c.features["rank"], reverse=True)
-        shortlist = shortlist[:MAX_CANDIDATES]
+        shortlist = sorted(candidates, key=lambda c: c.features["words"] + c.features["focus"] + 0.5 * c.features["context"]
+                           + 0.3 * c.features["rank"] + 0.3 * c.features["type"], reverse=True)[:MAX_CANDIDATES]
         vectors = self.embed([analysis.text] + [c.text for c in shortlist])
         similarities = vectors[1:] @ vectors[0]
         for c, similarity in zip(shortlist, similarities):
             c.features["meaning"] = float(max(0.0, similarity))
         for c in candidates:
             c.features.setdefault("meaning", 0.0)
-            c.score = sum(WEIGHTS[name] * value for name, value in c.features.items())
+        _relative_features(analysis, candidates)
+
+    def _focus_weights(self, analysis: QuestionAnalysis, candidates: list[Candidate], sentence_terms: list[set[str]]) -> dict[str, dict[str, float]]:
+        """Per article, question terms weighted by how few of its sentences use them.
+
+        The topic ("Air Deccan") recurs through an article; the words that single out the
+        answer ("founded", "set up") do not, so they should count for more.
+        """
+        weights: dict[str, dict[str, float]] = {}
+        by_article: dict[str, list[set[str]]] = {}
+        for c, found in zip(candidates, sentence_terms):
+            by_article.setdefault(c.passage.article_id, []).append(found)
+        for article_id, sentences in by_article.items():
+            n = len(sentences)
+            weights[article_id] = {
+                t: self.idf(t) * math.log(1.0 + n / max(1, sum(1 for found in sentences if t in found))) for t in analysis.terms
+            }
+        return weights
 
     def _confidence(self, analysis: QuestionAnalysis, best: Candidate, passages: list[Passage]) -> float:
         """0..1: does the evidence speak of what the question names, and does the sentence answer it?"""
@@ -115,10 +160,51 @@ class ExtractiveAnswerer:
             anchor_share = present / len(analysis.anchors)
         else:
             anchor_share = 1.0
+        numbers = [a for a in analysis.anchors if a[0].isdigit()]
+        near = f"{best.previous} {best.text}".lower()
+        numbers_near = 1.0 if all(_mentions(near, n) for n in numbers) else NUMBER_NOT_NEAR
         f = best.features
         fit = 0.45 * f["meaning"] + 0.35 * f["words"] + 0.20 * f["context"]
-        typed = 1.0 if analysis.answer_type in ("other", "reason", "yesno") or best.short else 0.6
-        return round(max(0.0, min(1.0, fit * typed * (0.25 + 0.75 * anchor_share ** 2) * 1.6)), 3)
+        typed = 1.0 if analysis.answer_type in ("other", "reason", "yesno") or best.short else TYPE_MISSING_CONFIDENCE
+        return round(max(0.0, min(1.0, fit * typed * numbers_near * anchor_share ** 2 * 1.6)), 3)
+
+
+def combine(analysis: QuestionAnalysis, candidates: list[Candidate], weights: dict[str, float]) -> None:
+    """Score = weighted features; a typed question ("when", "how much", "who") discounts sentences without that type."""
+    typed = analysis.answer_type not in ("other", "reason", "yesno")
+    for c in candidates:
+        c.score = sum(weights.get(name, 0.0) * value for name, value in c.features.items())
+        if typed and not c.features["type"]:
+            c.score *= weights.get("type_missing", TYPE_MISSING_FACTOR)
+
+
+def _relative_features(analysis: QuestionAnalysis, candidates: list[Candidate]) -> None:
+    """Features that compare a sentence with its rivals and with the question itself."""
+    question_terms = set(analysis.terms)
+    best = {name: max(c.features[name] for c in candidates) for name in ("meaning", "words", "focus")}
+    order: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        order.setdefault(c.passage.article_id, []).append(c)
+    for group in order.values():
+        ordered = sorted(group, key=lambda c: c.start)
+        # Question words the article's opening already uses name its topic; the rest single out the answer.
+        opening = set(terms(ordered[0].passage.title)) | {t for c in ordered[:2] if c.start < 400 for t in terms(c.text)}
+        specific = [t for t in analysis.terms if t not in opening]
+        for index, c in enumerate(ordered):
+            c.features["position"] = 1.0 / (1.0 + index)
+            own = set(terms(c.text)) | set(terms(c.previous))
+            c.features["specific"] = sum(1 for t in specific if t in own) / len(specific) if specific else 0.0
+    for c in candidates:
+        own = set(terms(c.text))
+        # A sentence that only restates the question adds nothing: the answer is what it says beyond it.
+        c.features["novelty"] = len(own - question_terms) / len(own) if own else 0.0
+        for name, top in best.items():
+            c.features[f"{name}_gap"] = c.features[name] - top
+
+
+def _weighted_share(question_terms: tuple[str, ...], present: set[str], weight: dict[str, float]) -> float:
+    total = sum(weight.get(t, 0.0) for t in question_terms)
+    return sum(weight.get(t, 0.0) for t in question_terms if t in present) / total if total else 0.0
 
 
 def _terms_with_compounds(text: str) -> set[str]:
@@ -129,7 +215,10 @@ def _terms_with_compounds(text: str) -> set[str]:
 
 
 def _mentions(text: str, anchor: str) -> bool:
-    return bool(re.search(rf"(?<![a-z0-9]){re.escape(anchor)}", text)) or anchor.replace(",", "") in text.replace(",", "")
+    """The anchor, or (for longer words) its first five letters starting a word: "Pakistani" meets "Pakistan"."""
+    if re.search(rf"(?<![a-z0-9]){re.escape(anchor)}", text) or (anchor[0].isdigit() and anchor.replace(",", "") in text.replace(",", "")):
+        return True
+    return len(anchor) >= 6 and not anchor[0].isdigit() and bool(re.search(rf"(?<![a-z0-9]){re.escape(anchor[:5])}", text))
 
 
 def _date_of(passage: Passage) -> date | None:
@@ -140,31 +229,37 @@ def _date_of(passage: Passage) -> date | None:
 
 
 def extract_short_answer(analysis: QuestionAnalysis, sentence: str, published: date | None, idf: Callable[[str], float] = lambda t: 1.0) -> str | None:
-    """The date, amount, name or place in `sentence` that answers the question.
+    """The date, amount, name or place in `sentence` that answers the question, or None."""
+    best = best_option(analysis, sentence, published, idf)
+    return best[0] if best else None
 
-    Among several, the one in the clause that shares most (idf-weighted) with the question,
-    then the one nearest a matching word: in "Lavrov visited Islamabad in April this year, and
-    Pakistan's ministers visited Russia last year", Lavrov's visit is April, the ministers' last year.
+
+def best_option(analysis: QuestionAnalysis, sentence: str, published: date | None, idf: Callable[[str], float] = lambda t: 1.0) -> tuple[str, float] | None:
+    """(short answer, how well it fits the question 0..1) for the best candidate answer in `sentence`.
+
+    Among several, prefer one that counts what "how many X" asks about, is not named in the
+    question, then the one in the clause sharing most (idf-weighted) with the question, then the
+    nearest a matching word: in "Lavrov visited Islamabad in April this year, and Pakistan's
+    ministers visited Russia last year", Lavrov's visit is April, the ministers' last year.
     """
     kind = analysis.answer_type
     question_lower = analysis.text.lower()
     if kind == "date":
-        options = [(SpanMatch(e.start, e.end, e.text), at_granularity(e, analysis.granularity) or e.text)
-                   for e in find_time_expressions(sentence, published)]
+        expressions = find_time_expressions(sentence, published)
+        options = [(SpanMatch(e.start, e.end, e.text), at_granularity(e, analysis.granularity) or e.text,
+                    1.0 if analysis.granularity in (None, "year") or e.granularity == analysis.granularity or e.granularity == "day" else 0.7)
+                   for e in expressions]
     elif kind in ("number", "money", "percent", "duration"):
-        options = [(m, m.text) for m in amounts(sentence, kind)]
-    elif kind == "person":
-        options = [(m, m.text) for m in names(sentence)]
-    elif kind == "place":
-        options = [(m, m.text) for m in places(sentence) or names(sentence)]
+        options = [(m, m.text, _amount_fit(analysis, sentence, m)) for m in amounts(sentence, kind)]
+    elif kind in ("person", "name", "place"):
+        found = {"person": people, "name": names, "place": lambda text: places(text) or names(text)}[kind](sentence)
+        options = [(m, m.text, 1.0 if " " in m.text else 0.8) for m in found if m.start > 0 or " " in m.text]
     else:
         return None
-    options = [(m, label) for m, label in options if m.text.lower() not in question_lower and not _all_in_question(m.text, question_lower)]
+    options = [(m, label, fit) for m, label, fit in options if m.text.lower() not in question_lower and not _all_in_question(m.text, question_lower)]
     if not options:
         return None
     anchor_positions = _term_positions(sentence, analysis.terms)
-    if not anchor_positions:
-        return options[0][1]
     clauses = _clauses(sentence)
 
     def clause_weight(span: SpanMatch) -> float:
@@ -172,7 +267,28 @@ def extract_short_answer(analysis: QuestionAnalysis, sentence: str, published: d
         present = set(terms(sentence[start:end]))
         return sum(idf(t) for t in set(analysis.terms) if t in present)
 
-    return min(options, key=lambda o: (-clause_weight(o[0]), _distance(o[0], anchor_positions, sentence)))[1]
+    def preference(option: tuple[SpanMatch, str, float]) -> tuple:
+        span, _, fit = option
+        fresh = not any(re.search(rf"\b{re.escape(w)}\b", question_lower) for w in words(span.text) if len(w) > 2)
+        distance = _distance(span, anchor_positions, sentence) if anchor_positions else 0.0
+        return (-fit, -fresh, -clause_weight(span), distance)
+
+    span, label, fit = min(options, key=preference)
+    fresh = not any(re.search(rf"\b{re.escape(w)}\b", question_lower) for w in words(span.text) if len(w) > 2)
+    return label, fit if fresh else fit * 0.5
+
+
+def _amount_fit(analysis: QuestionAnalysis, sentence: str, match: SpanMatch) -> float:
+    """1 when the amount is of the asked kind ("how many matches" -> "121 matches", money -> a currency), else less."""
+    if analysis.unit:
+        following = terms(sentence[match.end:match.end + 40])[:3]
+        inside = terms(match.text)
+        return 1.0 if analysis.unit in following or analysis.unit in inside else 0.6
+    if analysis.answer_type == "money":
+        return 1.0 if MONEY.search(match.text) else 0.5
+    if analysis.answer_type == "percent":
+        return 1.0 if PERCENT.search(match.text) else 0.5
+    return 0.8
 
 
 _CLAUSE_BREAK = re.compile(r";|:|,\s+(?:and|but|while|whilst|whereas)\s+|\s+-\s+")

@@ -16,9 +16,12 @@ _RULES: list[tuple[str, str, str]] = [
     (r"\b(what|which) (year|month|day|date|decade|season)\b", "when", "date"),
     (r"\bwhat time\b", "when", "date"),
     (r"^how long\b|\bfor how long\b|\bhow many (years|months|weeks|days|hours|minutes)\b", "how_much", "duration"),
-    (r"\bhow (much|many)\b|\bby how much\b|\bwhat (percentage|proportion|share|fraction|number|amount|sum|price|cost|figure|total|rate|value)\b|\bhow (big|large|high|low|old|far|fast|tall|heavy)\b|\bwhat (was|is|were|are) the (size|value|price|cost|total|number|amount|figure|rate)\b", "how_much", "number"),
+    (r"\bhow (much|many)\b|\bby how much\b|\bwhat (percentage|proportion|share|fraction|number|amount|sum|price|cost|figure|total|rate|value)\b|\bhow (big|large|high|low|old|far|fast|tall|heavy)\b|\bwhat (was|is|were|are|will be) the (\w+ )?(size|value|price|cost|total|number|amount|figure|rate|bill)\b", "how_much", "number"),
     (r"^(who|whom|whose)\b|\b(which|what) (person|man|woman|player|minister|actor|actress|singer|star|boss|chief|executive|director|coach|manager|leader|politician|chairman|president|author|band|group)\b|\bwho\b", "who", "person"),
-    (r"^where\b|\b(which|what) (country|city|town|place|venue|stadium|region|nation|state|capital|location|county|continent)\b|\bwhere\b", "where", "place"),
+    (r"^where\b|\b(which|what) (\w+ )?(country|city|town|place|venue|stadium|region|nation|state|capital|location|county|continent)\b|\bwhere\b", "where", "place"),
+    (r"\bwhat (was|is|were|are) (\w+ ){0,3}(world |current |new )?(ranking|rank|score|tally|margin|attendance|population|turnover|salary)\b", "how_much", "number"),
+    (r"\b(what|which) (is|was|were|are) the (name|title)\b|\bwhat (\w+ )?(is|was) (it|he|she|they) called\b|\bcalled what\b|\bnamed what\b", "what", "name"),
+    (r"^(which|what) (\w+ ){0,3}(company|firm|brand|film|movie|book|album|song|court|competition|tournament|event|award|prize|team|club|party|group|band|label|programme|show|series|newspaper|magazine|website|organisation|organization|body|agency|bank|airline|publisher|product|project|game|console|channel|network|studio|scheme|drug|word|school|university|title|format|drill|exercise|deal|trojan|virus|chain|carrier|operator|retailer|grouping|alliance|bloc|organisation|format|treaty|plan|policy|law|bill|campaign|system|technology|service|software|device)\b", "what", "name"),
     (r"^why\b|\bwhat (is|was|were|are) the reasons?\b|\bfor what reason\b|\bwhat (caused|prompted|led to)\b|\bhow come\b", "why", "reason"),
     (r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|shall|may|might)\b", "yes_no", "yesno"),
 ]
@@ -35,6 +38,7 @@ class QuestionAnalysis:
     terms: tuple[str, ...]  # stemmed content words, for overlap
     anchors: tuple[str, ...]  # names and numbers the question is about: the evidence must mention them
     granularity: str | None = None  # for dates: "year", "month" or "day" when the question says so
+    unit: str | None = None  # for "how many X": the stem of X, which the number should count
 
 
 def analyse(question: str) -> QuestionAnalysis:
@@ -54,7 +58,11 @@ def analyse(question: str) -> QuestionAnalysis:
         granularity = {"year": "year", "month": "month", "day": "day", "date": "day"}.get(match.group(1)) if match else None
     skip = {stem(w) for w in _QUESTION_WORDS | _TYPE_WORDS.get(answer_type, set())}
     question_terms = tuple(t for t in terms(question) if t not in skip)
-    return QuestionAnalysis(question, kind, answer_type, question_terms, _anchors(question), granularity)
+    unit = None
+    if answer_type == "number":
+        match = re.search(r"\bhow many (\w+)", lowered)
+        unit = stem(match.group(1)) if match else None
+    return QuestionAnalysis(question, kind, answer_type, question_terms, _anchors(question), granularity, unit)
 
 
 def _anchors(question: str) -> tuple[str, ...]:

@@ -66,6 +66,10 @@ class HybridRetriever:
         lexical_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(lexical, start=1)}
         return [_passage(known[i], fused[i], dense_rank.get(i), lexical_rank.get(i)) for i in top if i in known]
 
+    def whole_articles(self, article_ids: list[str]) -> list[Passage]:
+        """All chunks of these articles as passages: the answer often sits beside the best-matching chunk."""
+        return [_passage(chunk, 0.0, None, None) for chunk in self.store.article_chunks(article_ids)]
+
     def _matching_sources(self, prefix: str | None) -> set[str] | None:
         if not prefix:
             return None

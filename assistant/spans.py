@@ -9,20 +9,28 @@ from assistant.dates import MONTHS, WEEKDAYS
 
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a hundred|a dozen|dozens|hundreds|thousands|millions|half|a third|a quarter)"
 _NUM = rf"(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD}(?:[- ]{_NUMBER_WORD})?)"
-_SCALE = r"(?:\s?(?:bn|m|k|tn|billion|million|trillion|thousand|m\b))"
+_SCALE = r"(?:\s?(?:bn|m|k|tn|billion|million|trillion|thousand)\b)"
 _CURRENCY_WORDS = r"(?:dollars|pounds|euros|yen|yuan|rupees|roubles|rubles|francs|pence|cents|sterling)"
 
 MONEY = re.compile(rf"(?:(?:US|A|C|HK)?[$£€¥]\s?\d[\d,]*(?:\.\d+)?{_SCALE}?|\b\d[\d,]*(?:\.\d+)?{_SCALE}?\s?{_CURRENCY_WORDS}\b)", re.IGNORECASE)
 PERCENT = re.compile(rf"\b{_NUM}(?:\s?%|\s?(?:per ?cent|percent)(?:age points?)?|\s?percentage points?)", re.IGNORECASE)
 DURATION = re.compile(rf"\b{_NUM}(?:[- ](?:and[- ]a[- ]half[- ])?)(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century|seasons?)(?:[- ]long|[- ]old)?\b", re.IGNORECASE)
 NUMBER = re.compile(rf"(?:[$£€¥]\s?)?\b{_NUM}{_SCALE}?(?:\s?%)?(?:\s(?:[a-z]+[- ])?[a-z]+s\b)?", re.IGNORECASE)
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.|Mc[A-Z][a-z]+|O'[A-Z][a-z]+)(?:\s+(?:de|van|von|da|del|bin|al|le|la|of|the|and)?\s*(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.))*")
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.|Mc[A-Z][a-z]+|O'[A-Z][a-z]+)(?:\s+(?:de|van|von|da|del|bin|al|le|la|of)?\s*(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.))*")
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|to|near|into|across|throughout|outside|inside|visited|visit|based in|held in)\s+(?:the\s+)?$", re.IGNORECASE)
 _NOT_NAMES = {m.title() for m in MONTHS} | {d.title() for d in WEEKDAYS} | {
     "The", "A", "An", "He", "She", "It", "They", "We", "I", "But", "And", "In", "On", "At", "For", "Mr", "Mrs", "Ms", "Dr", "Sir",
     "This", "That", "These", "Those", "His", "Her", "Their", "Its", "Our", "There", "Here", "If", "When", "While", "After", "Before",
     "However", "Meanwhile", "Also", "So", "Yet", "As", "Last", "Next", "Monday", "BBC", "Prime", "Minister", "President", "Foreign",
 }
+
+
+# Nationality and region adjectives: capitalised, but never the name a "who/where/which" question wants on their own.
+DEMONYMS = set("""American British English Scottish Welsh Irish French German Italian Spanish Portuguese Dutch Belgian Swiss Austrian
+Swedish Norwegian Danish Finnish Russian Ukrainian Polish Czech Hungarian Greek Turkish Chinese Japanese Korean Indian Pakistani
+Afghan Iranian Iraqi Israeli Palestinian Arab Egyptian African Australian Canadian Mexican Brazilian Argentine Argentinian Chilean
+Colombian European Asian Western Eastern Northern Southern Muslim Christian Jewish Catholic Nigerian Kenyan Zimbabwean Ethiopian
+Saudi Syrian Lebanese Indonesian Malaysian Thai Vietnamese Filipino Singaporean Taiwanese Scandinavian Latin Dane Swede""".split())
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ def names(sentence: str) -> list[SpanMatch]:
             parts = parts[1:]
         while parts and parts[-1].lower() in {"of", "the", "and", "de", "van", "von", "da", "del", "bin", "al", "le", "la"}:
             parts = parts[:-1]
-        if not parts:
+        if not parts or (len(parts) == 1 and parts[0] in DEMONYMS):
             continue
         text = " ".join(parts)
         start = m.start() + m.group().find(parts[0])
@@ -71,3 +79,8 @@ def names(sentence: str) -> list[SpanMatch]:
 def places(sentence: str) -> list[SpanMatch]:
     """Names that follow a place cue ("in", "at", "from", "visited" …)."""
     return [n for n in names(sentence) if _PLACE_CUE.search(sentence[max(0, n.start - 20):n.start])]
+
+
+def people(sentence: str) -> list[SpanMatch]:
+    """Names that do not follow a place cue: "in California" is not who did it."""
+    return [n for n in names(sentence) if not _PLACE_CUE.search(sentence[max(0, n.start - 20):n.start])]

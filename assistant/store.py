@@ -107,6 +107,15 @@ class ChunkStore:
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
         return {i: StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
+    def article_chunks(self, article_ids: list[str]) -> list[StoredChunk]:
+        """Every chunk of the given articles, in article order."""
+        if not article_ids:
+            return []
+        where = {"article_id": article_ids[0]} if len(article_ids) == 1 else {"article_id": {"$in": article_ids}}
+        got = self.chunks.get(where=where, include=["documents", "metadatas"])
+        chunks = [StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sorted(chunks, key=lambda c: (c.metadata.get("article_id", ""), int(c.metadata.get("start", 0))))
+
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
         """The k nearest chunks with their cosine similarity."""
         if self.count() == 0:
@@ -139,15 +148,17 @@ class ChunkStore:
     def add_chunks(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
         step = self._batch_size()
         for i in range(0, len(ids), step):
-            self.chunks.upsert(
-                ids=ids[i:i + step], documents=texts[i:i + step], embeddings=vectors[i:i + step], metadatas=metadatas[i:i + step]
-            )
+            # delete, then add: Chroma's upsert merges metadata, so a key that is gone now (a date, a url) would stay
+            self.chunks.delete(ids=ids[i:i + step])
+            self.chunks.add(ids=ids[i:i + step], documents=texts[i:i + step], embeddings=vectors[i:i + step], metadatas=metadatas[i:i + step])
 
     def put_sources(self, records: list[SourceRecord], vectors: np.ndarray) -> None:
         step = self._batch_size()
         for i in range(0, len(records), step):
             part = records[i:i + step]
-            self.sources.upsert(ids=[r.source for r in part], embeddings=vectors[i:i + step], metadatas=[_source_meta(r) for r in part])
+            ids = [r.source for r in part]
+            self.sources.delete(ids=ids)  # replace, not merge: see add_chunks
+            self.sources.add(ids=ids, embeddings=vectors[i:i + step], metadatas=[_source_meta(r) for r in part])
 
     def delete_sources(self, sources: Iterable[str]) -> None:
         sources = list(sources)

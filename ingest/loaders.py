@@ -19,7 +19,8 @@ from ingest.dates import parse_article_date
 from ingest.decoding import LoadError, decode_bytes
 from ingest.html_text import visible_text
 
-_HEADER = re.compile(r"^\s*(date|published|title|url|source)\s*[:=]?\s+(.+?)\s*$", re.IGNORECASE)
+# "date 2021-09-14" (the seed format) or "Title: …": a date needs a readable date, other keys a colon.
+_HEADER = re.compile(r"^\s*(date|published|title|url|source)\s*([:=]?)\s*(.+?)\s*$", re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _SENTENCE_END = re.compile(r"[.!?]['\"’”)]?$")
 _TITLE_WORDS = 25
@@ -120,10 +121,12 @@ def _split_metadata(text: str) -> tuple[dict, str]:
             consumed += 1
             continue
         header = _HEADER.match(line)
-        if not header or (header[1].lower() == "date" and parse_article_date(header[2]) is None):
+        if not header:
             break
         key = "date" if header[1].lower() == "published" else header[1].lower()
-        meta[key] = header[2]
+        if key == "date" and parse_article_date(header[3]) is None or key != "date" and not header[2]:
+            break
+        meta[key] = header[3]
         consumed += 1
     if not meta:
         return {}, text

@@ -17,7 +17,7 @@ _ABBREVIATIONS = {
 }
 # A candidate boundary: sentence punctuation, optional closing quotes/brackets, then space.
 _BOUNDARY = re.compile(r"[.!?]+['\"’”)\]]*(?=\s)|\n\s*\n")
-_WORD_BEFORE = re.compile(r"([A-Za-z](?:\.[A-Za-z])*)\.?$")
+_WORD_BEFORE = re.compile(r"(?<![A-Za-z.])([A-Za-z]+(?:\.[A-Za-z]+)*)$")
 
 
 class Span(NamedTuple):

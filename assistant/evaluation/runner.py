@@ -14,7 +14,7 @@ from tqdm import tqdm
 from assistant.answer import Answer
 from assistant.evaluation.metrics import contains_answer, distinct, first_relevant_rank, ndcg, token_f1
 from assistant.evaluation.questions import EvalQuestion
-from assistant.grounding import citation_numbers, is_supported
+from assistant.grounding import citation_numbers, is_supported, strip_markers
 from ingest.sentences import split_sentences
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,7 @@ def groundedness(answer: Answer) -> tuple[int, int]:
         return 0, 0
     by_number = {c.number: c for c in answer.citations}
     supported = total = 0
-    for span in split_sentences(answer.text):
-        sentence = answer.text[span.start:span.end]
+    for sentence in answer_sentences(answer.text):
         if len(sentence.split()) < 3 and not citation_numbers(sentence):
             continue  # a bare lead ("April 2021.") is checked as part of the cited sentence after it
         total += 1
@@ -108,6 +107,18 @@ def groundedness(answer: Answer) -> tuple[int, int]:
         if cited and is_supported(_with_lead(answer, sentence), passages):
             supported += 1
     return supported, total
+
+
+def answer_sentences(text: str) -> list[str]:
+    """Sentences of an answer, a trailing marker ("… last year. [1]") kept with the sentence before it."""
+    sentences: list[str] = []
+    for span in split_sentences(text):
+        sentence = text[span.start:span.end]
+        if sentences and not strip_markers(sentence).strip(" ."):
+            sentences[-1] = f"{sentences[-1]} {sentence}"
+        else:
+            sentences.append(sentence)
+    return sentences
 
 
 def _with_lead(answer: Answer, sentence: str) -> str:

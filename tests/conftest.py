@@ -1,0 +1,99 @@
+"""Shared fixtures: real parts only (real Chroma in a temp dir, the real embedding model), nothing in the user's home.
+
+- Every test gets ASSISTANT_DATA_DIR (and XDG_DATA_HOME) pointed at its own temp dir, and no other
+  ASSISTANT_* variable from the developer's shell leaks in.
+- `embedder` is the real all-MiniLM-L6-v2, loaded once per process (Embedder.shared caches it).
+- `seeded` is one Assistant per session with the bundled seeds/ article ingested; tests that only
+  read from the store share it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Nothing may reach for the network: the model ships inside a package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SEED_FILE = SEEDS / "000_9e654aac1be06df7.txt"
+SEED_SOURCE = "seeds/000_9e654aac1be06df7.txt"
+SEED_QUESTIONS = SEEDS / "questions.jsonl"
+LAVROV_Q = "When did Lavrov visit Pakistan?"
+
+
+def _scrub_assistant_env(mp: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("ASSISTANT_"):
+            mp.delenv(key, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_env(tmp_path_factory):
+    """Session-wide: no ASSISTANT_* from the shell, data dirs under pytest's temp root (for session fixtures)."""
+    mp = pytest.MonkeyPatch()
+    _scrub_assistant_env(mp)
+    home = tmp_path_factory.mktemp("session-home")
+    mp.setenv("ASSISTANT_DATA_DIR", str(home / "data"))
+    mp.setenv("XDG_DATA_HOME", str(home / "xdg"))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _test_env(monkeypatch, tmp_path):
+    """Per test: ASSISTANT_DATA_DIR and XDG_DATA_HOME inside this test's tmp_path."""
+    _scrub_assistant_env(monkeypatch)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "default-data"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from ingest.embedding import Embedder
+
+    return Embedder.shared()
+
+
+@pytest.fixture(scope="session")
+def seed_article_text() -> str:
+    """The seed article's text as the loader should produce it: the file minus its `date` line, stripped."""
+    raw = SEED_FILE.read_text(encoding="utf-8")
+    first, rest = raw.split("\n", 1)
+    assert first.strip() == "date 2021-09-14"
+    return rest.strip()
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory, embedder):
+    """One Assistant with the seed article ingested, shared by read-only tests."""
+    from assistant import Assistant
+
+    assistant = Assistant(data_dir=tmp_path_factory.mktemp("seeded"))
+    summary = assistant.ingest(SEEDS)
+    assert summary.added == [SEED_SOURCE], summary.describe()
+    yield assistant
+    assistant.close()
+
+
+@pytest.fixture
+def make_assistant(tmp_path):
+    """Factory for fresh Assistants on a data dir in tmp_path; all are closed at teardown."""
+    from assistant import Assistant
+
+    made = []
+
+    def make(data_dir: Path | None = None, **overrides):
+        assistant = Assistant(data_dir=data_dir or tmp_path / "data", **overrides)
+        made.append(assistant)
+        return assistant
+
+    yield make
+    for assistant in made:
+        assistant.close()

@@ -1,0 +1,170 @@
+"""The Gradio chat page. It only renders: asking, and follow-up context, belong to assistant.conversation.
+
+    demo, url = launch(Assistant(data_dir=...), port=7860)   # serves on loopback, returns at once
+    demo.block_thread()                                       # or demo.close()
+
+Each browser session has its own Conversation in a gr.State; nothing about a chat is kept
+in a module global. One endpoint, /ask, is public for API clients (gradio_client): it
+answers one question without conversation context and returns Answer.to_dict().
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+import gradio as gr
+
+from assistant.conversation import Conversation
+from assistant.errors import AssistantError, ConfigError
+from ui import render
+
+if TYPE_CHECKING:
+    from assistant.api import Assistant
+
+log = logging.getLogger(__name__)
+
+AUTH_ENV = "ASSISTANT_UI_AUTH"
+QUEUE_SIZE = 20  # requests waiting at most; more get "queue is full"
+CONCURRENT_ANSWERS = 1  # questions answered at once (the model and store are shared by every session)
+STREAM_DELAY = 0.02  # seconds between streamed words
+SHOWN_QUESTION_CHARS = 500  # an over-long message is echoed cut to this length
+UNEXPECTED = "Something went wrong while answering; the server log has the details. Try again or rephrase the question."
+
+
+def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(user, password) from ASSISTANT_UI_AUTH="user:password", or None when unset."""
+    value = (os.environ if environ is None else environ).get(AUTH_ENV, "")
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user.strip() or not password:
+        raise ConfigError(f"{AUTH_ENV} must look like user:password (both parts non-empty); unset it to run without login.")
+    return user.strip(), password
+
+
+def _message(role: str, content: str) -> dict[str, str]:
+    return {"role": role, "content": content}
+
+
+def _shown_question(question: str) -> str:
+    if len(question) > SHOWN_QUESTION_CHARS:
+        return question[:SHOWN_QUESTION_CHARS] + "…"
+    return question
+
+
+class ChatPage:
+    """The event handlers of one app; per-session data comes in and goes out through gr.State."""
+
+    def __init__(self, assistant: "Assistant", stream_delay: float = STREAM_DELAY) -> None:
+        self.assistant = assistant
+        self.stream_delay = stream_delay
+
+    def respond(self, question: str, conversation: Conversation, messages: list[dict]) -> Iterator[tuple]:
+        """Chat handler: yields (chat, sources, conversation, messages, textbox) as the answer streams in."""
+        if not question or not question.strip():
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        messages = messages + [_message("user", render.user_html(_shown_question(question)))]
+        yield messages + [_message("assistant", render.pending_html())], gr.skip(), gr.skip(), gr.skip(), ""
+        try:
+            turn = conversation.ask(self.assistant, question)
+        except AssistantError as exc:
+            messages.append(_message("assistant", render.error_html(str(exc))))
+            yield messages, render.sources_html(None), conversation, messages, ""
+            return
+        except Exception:
+            log.exception("answering %r failed", question[:200])
+            messages.append(_message("assistant", render.error_html(UNEXPECTED)))
+            yield messages, render.sources_html(None), conversation, messages, ""
+            return
+        answer = turn.answer
+        for partial in render.answer_prefixes(answer.text):
+            yield messages + [_message("assistant", render.answer_html(answer, partial=partial))], gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            if self.stream_delay:
+                time.sleep(self.stream_delay)
+        messages.append(_message("assistant", render.answer_html(answer, asked=question)))
+        yield messages, render.sources_html(answer), conversation, messages, gr.skip()
+
+    def ask_example(self, question: str):
+        def run(conversation: Conversation, messages: list[dict]) -> Iterator[tuple]:
+            yield from self.respond(question, conversation, messages)
+
+        return run
+
+    @staticmethod
+    def clear() -> tuple:
+        conversation = Conversation()
+        return [], render.sources_html(None), conversation, [], ""
+
+    def api_ask(self, question: str) -> dict[str, Any]:
+        """Answer one question from the collection (no conversation context); returns the Answer as a dict."""
+        try:
+            return Conversation().ask(self.assistant, question).answer.to_dict()
+        except AssistantError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+
+def build_app(assistant: "Assistant", examples: Sequence[str] = (), stream_delay: float = STREAM_DELAY) -> gr.Blocks:
+    """The chat page for `assistant` (whose collection must already be open or ingested)."""
+    page = ChatPage(assistant, stream_delay)
+    info = assistant.info()
+    with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
+        conversation = gr.State(Conversation())
+        messages = gr.State([])
+        gr.Markdown("## Ask the news articles\nShort answers, each resting on numbered passages from the articles.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                # Messages are HTML made by ui.render (render_markdown off: an article's [x](javascript:…) or ![](http://…)
+                # stays text); no copy buttons, which would copy that HTML; no share button, which uploads to Hugging Face.
+                chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=560, render_markdown=False, sanitize_html=True,
+                                     latex_delimiters=[], feedback_options=None, buttons=[], allow_file_downloads=False,
+                                     placeholder="Ask a question about the articles, e.g. one of the examples on the right.")
+                with gr.Row():
+                    box = gr.Textbox(show_label=False, placeholder="Ask a question about the articles…", elem_id="question",
+                                     lines=1, max_lines=4, scale=6, autofocus=True)
+                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                clear = gr.Button("New conversation", size="sm", elem_id="clear")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(render.sources_html(None), elem_id="sources", js_on_load=None, max_height=560)
+                with gr.Accordion("Collection", open=True, elem_id="collection"):
+                    gr.HTML(render.collection_html(info), js_on_load=None)
+                    if examples:
+                        gr.Markdown("Try:")
+                        for number, question in enumerate(examples):
+                            button = gr.Button(question, size="sm", variant="secondary", elem_classes=["example"], elem_id=f"example-{number}")
+                            button.click(page.ask_example(question), [conversation, messages], [chatbot, sources, conversation, messages, box],
+                                         api_visibility="private", concurrency_id="answer")
+
+        outputs = [chatbot, sources, conversation, messages, box]
+        # Every way of asking shares one concurrency group: the queue's limit is on answers at once, not per button.
+        box.submit(page.respond, [box, conversation, messages], outputs, api_visibility="private", concurrency_id="answer")
+        ask.click(page.respond, [box, conversation, messages], outputs, api_visibility="private", concurrency_id="answer")
+        clear.click(page.clear, None, outputs, api_visibility="private", queue=False)
+        chatbot.clear(page.clear, None, outputs, api_visibility="private", queue=False)  # the chat's own bin button
+        gr.api(page.api_ask, api_name="ask", concurrency_id="answer")
+    return demo
+
+
+def launch(assistant: "Assistant", *, host: str = "127.0.0.1", port: int = 7860, examples: Sequence[str] = (),
+           auth: tuple[str, str] | None = None, stream_delay: float = STREAM_DELAY, quiet: bool = True) -> tuple[gr.Blocks, str]:
+    """Serve the chat page and return (demo, url) at once; call demo.block_thread() or demo.close().
+
+    No share link, no server-side rendering (gradio 6.27-6.31 has an authentication bypass
+    through SSR), no allowed_paths, and the store directory is blocked outright.
+    """
+    demo = build_app(assistant, examples, stream_delay)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENT_ANSWERS)
+    try:
+        demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, auth=auth, prevent_thread_lock=True,
+                    show_error=False, quiet=quiet, inbrowser=False, blocked_paths=[assistant.settings.data_dir],
+                    max_file_size="100kb", enable_monitoring=False, mcp_server=False, run_history=False, pwa=False,
+                    footer_links=["api"], css=render.CSS, theme=gr.themes.Default())
+    except OSError:
+        raise ConfigError(f"Cannot listen on {host}:{port}: another program uses the port, or the address is not one of "
+                          "this machine's. Pass another --port (or --host).") from None
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{demo.server_port}/"
+    return demo, url
