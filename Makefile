@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 QUESTION ?= When did Lavrov visit Pakistan?
 
-.PHONY: setup run ask test test-fast eval-seeds eval-bbc clean
+.PHONY: setup run ask test test-fast eval-seeds eval-bbc train-ranker clean
 
 setup: $(STAMP)
 
@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: setup
-	$(BIN)/assistant ask "$(QUESTION)"
+	$(BIN)/assistant ui
 
-ask: run
+ask: setup
+	$(BIN)/assistant ask "$(QUESTION)"
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -32,7 +33,11 @@ eval-seeds: setup
 	$(BIN)/assistant --data-dir .data/seeds eval seeds/questions.jsonl --corpus seeds --out reports/seeds
 
 eval-bbc: setup
-	$(BIN)/assistant --data-dir .data/bbc eval tests/data/bbc_dev.jsonl --corpus ../shared/corpora/bbc --compare hybrid,dense,bm25,bm25-k1 --out reports/bbc
+	$(BIN)/assistant --data-dir .data/bbc eval tests/data/bbc_dev.jsonl --corpus ../shared/corpora/bbc --compare hybrid,dense,bm25,bm25-k1,overlap --out reports/bbc
+
+# Refit the extractive answerer's sentence ranker on the training and development sets (needs the BBC store from eval-bbc).
+train-ranker: setup
+	$(BIN)/python tools/train_ranker.py .data/bbc tests/data/bbc_train.jsonl tests/data/bbc_dev.jsonl
 
 clean:
 	rm -rf $(VENV) .data reports .pytest_cache

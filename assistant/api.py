@@ -47,6 +47,7 @@ class Assistant:
         self._store: ChunkStore | None = None
         self._lexical: LexicalIndex | None = None
         self._chains: dict[tuple[str, str], Any] = {}
+        self._answerers: dict[str, Any] = {}
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -57,6 +58,7 @@ class Assistant:
                 self._handle.close()
             self._handle = self._store = None
             self._chains.clear()
+            self._answerers.clear()
 
     def __enter__(self) -> "Assistant":
         return self
@@ -117,6 +119,7 @@ class Assistant:
             ingestor = Ingestor(self.store, embedder, chunker, self.settings.max_file_bytes, self.settings.exclude)
             summary = ingestor.ingest(path, sync=sync, progress=progress)
             self._chains.clear()
+            self._answerers.clear()
             return summary
 
     def _drop_store(self) -> None:
@@ -147,6 +150,33 @@ class Assistant:
         question = _check_question(question)
         chain = self.chain(mode=mode, backend=backend)
         return chain.invoke({"question": question, "k": k or self.settings.k, "filters": Filters(date_from, date_to, source)})
+
+    def ask_stream(self, question: str, k: int | None = None, *, date_from: date | None = None, date_to: date | None = None,
+                   source: str | None = None, mode: str = "hybrid", backend: str | None = None) -> Iterator[str | Answer]:
+        """Like `ask`, streamed: yields text pieces as an LLM backend writes them, then the checked Answer (always last).
+
+        The pieces are the model's draft; the Answer is what its citations support. A backend that
+        does not stream (extractive) yields the Answer alone.
+        """
+        from assistant.backends import streams
+
+        question = _check_question(question)
+        passages = self.retrieve(question, k, date_from=date_from, date_to=date_to, source=source, mode=mode)
+        answerer = self.answerer(backend)
+        if not streams(answerer):
+            yield answerer.answer(question, passages)
+            return
+        yield from answerer.stream(question, passages)
+
+    def answerer(self, backend: str | None = None):
+        """The answerer of `backend` (default: setting backend), made once per Assistant."""
+        from assistant.backends import make_answerer
+
+        backend = backend or self.settings.backend
+        with self._lock:
+            if backend not in self._answerers:
+                self._answerers[backend] = make_answerer(backend, self)
+            return self._answerers[backend]
 
     def chain(self, mode: str = "hybrid", backend: str | None = None):
         """The LangChain runnable behind `ask`: {"question", "k", "filters"} -> Answer."""

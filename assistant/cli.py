@@ -104,21 +104,62 @@ def ingest(ctx, path, sync, rebuild, as_json) -> None:
 @click.option("--from", "date_from", help="Only articles dated on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Only articles dated on or before YYYY-MM-DD.")
 @click.option("--source", help="Only articles whose source path starts with this (e.g. bbc/sport).")
-@click.option("--backend", help="Answer backend (setting backend).")
+@click.option("--backend", help="Answer backend: extractive, openai, ollama, llamacpp (setting backend).")
+@click.option("--base-url", help="LLM server URL, e.g. http://127.0.0.1:8080/v1 (setting llm_base_url).")
+@click.option("--model", help="LLM model name (setting llm_model).")
+@click.option("--stream", is_flag=True, help="Print the LLM's words as they come, then the checked answer.")
 @click.pass_context
 @user_errors
-def ask(ctx, question, k, as_json, mode, date_from, date_to, source, backend) -> None:
+def ask(ctx, question, k, as_json, mode, date_from, date_to, source, backend, base_url, model, stream) -> None:
     """Answer QUESTION from the collection, with numbered sources. An empty store gets the bundled seeds first."""
-    with _assistant(ctx, backend=backend) as assistant:
+    options = dict(mode=mode, date_from=_date(date_from), date_to=_date(date_to), source=source)
+    with _assistant(ctx, backend=backend, llm_base_url=base_url, llm_model=model) as assistant:
         assistant.ensure_collection()
-        answer = assistant.ask(question, k, mode=mode, date_from=_date(date_from), date_to=_date(date_to), source=source)
+        if stream and not as_json:
+            answer = _stream_answer(assistant.ask_stream(question, k, **options))
+        else:
+            answer = assistant.ask(question, k, **options)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
-    click.echo(answer.text)
+    if answer is not None:
+        _print_answer(answer)
+
+
+def _stream_answer(events):
+    """Echo streamed pieces to stdout as they come; return the final Answer (printed afterwards when it differs)."""
+    from assistant.answer import Answer
+
+    draft: list[str] = []
+    for event in events:
+        if isinstance(event, Answer):
+            if not draft:
+                return event
+            click.echo("")
+            if " ".join("".join(draft).split()) == " ".join(event.text.split()):
+                _print_answer(event, text=False)
+                return None
+            click.secho("\nChecked against the passages:", bold=True)
+            return event
+        draft.append(event)
+        click.echo(event, nl=False)
+        sys.stdout.flush()
+    return None
+
+
+def _print_answer(answer, text: bool = True) -> None:
+    if text:
+        click.echo(answer.text)
     for c in answer.citations:
         click.echo(f"\n[{c.number}] {c.title} ({c.date or 'undated'}) — {c.source}")
         click.echo(f"    “{c.quote}”")
+    if answer.unsupported:
+        kept = any(sentence in answer.text for sentence in answer.unsupported)
+        click.echo(f"\nNot supported by the passages it cites ({'kept above' if kept else 'left out'}):")
+        for sentence in answer.unsupported:
+            click.echo(f"  - {sentence}")
+    if answer.backend.startswith("extractive (fallback"):
+        click.echo(f"\n({answer.backend[len('extractive ('):-1]}; the extractive answer is shown.)")
 
 
 @main.command()

@@ -12,10 +12,13 @@ question's names and numbers and how much of the question it covers) is low.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -28,12 +31,13 @@ from assistant.terms import terms, words
 from ingest.sentences import split_sentences
 
 MAX_WORDS = 60
-TYPE_MISSING_FACTOR = 0.6
-TYPE_MISSING_CONFIDENCE = 0.45
-NUMBER_NOT_NEAR = 0.6  # "profit in 2009" answered by a sentence about 2004 is likely wrong
+CONFIDENCE_SCALE = 1.6
+RUNNER_UP_MARGIN = 2.0  # score gap (log-odds under the listwise ranker) below which the second sentence is quoted too
+WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
 MAX_CANDIDATES = 64  # sentences embedded per question: bounds latency
-FEATURES = ("meaning", "words", "focus", "context", "type", "rank", "position", "novelty", "meaning_gap", "words_gap", "focus_gap", "specific")
-WEIGHTS = {"meaning": 0.35, "words": 0.15, "focus": 0.20, "context": 0.10, "type": 0.12, "rank": 0.08}
+FEATURES = ("meaning", "words", "focus", "context", "type", "rank", "position", "novelty", "specific", "clause", "length",
+            "untyped_meaning", "untyped_words", "untyped_specific", "reason_cue")
+_REASON_CUE = re.compile(r"\b(because|after|over|due to|amid|following|demand\w*|protest\w*|in order to|so that|since|reason|blamed|caused|as a result|led to|prompted|concern\w* (?:about|over)|accus\w*)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(not|no|never|denied|denies|rejected|refused|failed|won't|didn't|doesn't|isn't|wasn't|cannot|can't)\b", re.IGNORECASE)
 
 
@@ -63,16 +67,18 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         analysis = analyse(question)
-        candidates = self._candidates(self._with_neighbours(passages))
+        evidence = self._with_neighbours(passages)
+        candidates = self._candidates(evidence)
         if not candidates:
             return Answer.refusal(question, analysis.kind)
         self._score(analysis, candidates)
-        best = max(candidates, key=lambda c: c.score)
+        ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+        best = ranked[0]
         best.short = extract_short_answer(analysis, best.text, _date_of(best.passage), self.idf)
-        confidence = self._confidence(analysis, best, passages)
+        confidence = self._confidence(analysis, ranked, evidence)
         if confidence < self.min_confidence:
             return Answer.refusal(question, analysis.kind, confidence)
-        return _compose(question, analysis, best, confidence)
+        return _compose(question, analysis, [best] + _close_runner_up(ranked), confidence)
 
     # ---- candidates and features ------------------------------------------------------------------
 
@@ -109,7 +115,7 @@ class ExtractiveAnswerer:
 
     def _score(self, analysis: QuestionAnalysis, candidates: list[Candidate]) -> None:
         self.features(analysis, candidates)
-        combine(analysis, candidates, WEIGHTS)
+        combine(analysis, candidates)
 
     def features(self, analysis: QuestionAnalysis, candidates: list[Candidate]) -> None:
         """Fill each candidate's features (all 0..1)."""
@@ -123,6 +129,8 @@ class ExtractiveAnswerer:
             c.features["context"] = self._coverage(analysis.terms, context_terms)
             option = best_option(analysis, c.text, _date_of(c.passage), self.idf)
             c.features["type"] = option[1] if option else 0.0
+            c.features["clause"] = option[2] if option else 0.0
+            c.features["length"] = min(1.0, len(c.text.split()) / 50)
             c.features["rank"] = 1.0 / (1.0 + c.rank)
         shortlist = sorted(candidates, key=lambda c: c.features["words"] + c.features["focus"] + 0.5 * c.features["context"]
                            + 0.3 * c.features["rank"] + 0.3 * c.features["type"], reverse=True)[:MAX_CANDIDATES]
@@ -151,37 +159,67 @@ class ExtractiveAnswerer:
             }
         return weights
 
-    def _confidence(self, analysis: QuestionAnalysis, best: Candidate, passages: list[Passage]) -> float:
-        """0..1: does the evidence speak of what the question names, and does the sentence answer it?"""
-        article_text = " ".join(p.title + " " + p.text for p in passages if p.article_id == best.passage.article_id).lower()
-        article_date = best.passage.date or ""
-        if analysis.anchors:
-            present = sum(1 for a in analysis.anchors if _mentions(article_text, a) or a in article_date)
-            anchor_share = present / len(analysis.anchors)
-        else:
-            anchor_share = 1.0
-        numbers = [a for a in analysis.anchors if a[0].isdigit()]
-        near = f"{best.previous} {best.text}".lower()
-        numbers_near = 1.0 if all(_mentions(near, n) for n in numbers) else NUMBER_NOT_NEAR
-        f = best.features
-        fit = 0.45 * f["meaning"] + 0.35 * f["words"] + 0.20 * f["context"]
-        typed = 1.0 if analysis.answer_type in ("other", "reason", "yesno") or best.short else TYPE_MISSING_CONFIDENCE
-        return round(max(0.0, min(1.0, fit * typed * numbers_near * anchor_share ** 2 * 1.6)), 3)
+    def _confidence(self, analysis: QuestionAnalysis, ranked: list[Candidate], evidence: list[Passage]) -> float:
+        """0..1 from the hand-set rule: a logistic model over these features did no better in cross-validation."""
+        return round(min(1.0, CONFIDENCE_SCALE * confidence_features(analysis, ranked, evidence)["rule"]), 3)
 
 
-def combine(analysis: QuestionAnalysis, candidates: list[Candidate], weights: dict[str, float]) -> None:
-    """Score = weighted features; a typed question ("when", "how much", "who") discounts sentences without that type."""
+def confidence_features(analysis: QuestionAnalysis, ranked: list[Candidate], evidence: list[Passage]) -> dict[str, float]:
+    """What says the articles answer the question: its names and numbers are there, and the best sentence fits."""
+    best = ranked[0]
+    article_text = " ".join(p.title + " " + p.text for p in evidence if p.article_id == best.passage.article_id).lower()
+    article_date = best.passage.date or ""
+    anchors = analysis.anchors
+    anchor_share = sum(1 for a in anchors if _mentions(article_text, a) or a in article_date) / len(anchors) if anchors else 1.0
+    numbers = [a for a in anchors if a[0].isdigit()]
+    near = f"{best.previous} {best.text}".lower()
     typed = analysis.answer_type not in ("other", "reason", "yesno")
+    f = best.features
+    return {
+        "anchor_share": anchor_share,
+        "anchors_missing": float(len(anchors) - round(anchor_share * len(anchors))),
+        "numbers_near": 1.0 if all(_mentions(near, n) for n in numbers) else 0.0,
+        "meaning": f["meaning"],
+        "words": f["words"],
+        "context": f["context"],
+        "specific": f["specific"],
+        "type_missing": 1.0 if typed and not f["type"] else 0.0,
+        "score": best.score,
+        "margin": best.score - ranked[1].score if len(ranked) > 1 else 5.0,
+        # the first, hand-set rule: fit of the sentence, discounted for missing answer type, names and numbers
+        "rule": (0.45 * f["meaning"] + 0.35 * f["words"] + 0.2 * f["context"]) * (0.45 + 0.55 * f["type"] if typed else 1.0)
+        * (1.0 if all(_mentions(near, n) for n in numbers) else 0.6) * anchor_share ** 2,
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def ranker_weights() -> dict[str, float]:
+    """Feature weights fitted by tools/train_ranker.py (listwise, on question sets kept apart from the dev set)."""
+    return json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+
+
+def combine(analysis: QuestionAnalysis, candidates: list[Candidate], weights: dict[str, float] | None = None) -> None:
+    """Score = a linear function of the features (the weights are learned; see ranker_weights)."""
+    weights = weights or ranker_weights()
     for c in candidates:
         c.score = sum(weights.get(name, 0.0) * value for name, value in c.features.items())
-        if typed and not c.features["type"]:
-            c.score *= weights.get("type_missing", TYPE_MISSING_FACTOR)
+
+
+def _close_runner_up(ranked: list[Candidate]) -> list[Candidate]:
+    """The second-best sentence of the same article when the ranker can hardly tell it from the best.
+
+    The answer then quotes both (within the word limit), rather than bet on one.
+    """
+    best = ranked[0]
+    for c in ranked[1:4]:
+        if c.passage.article_id == best.passage.article_id and best.score - c.score <= RUNNER_UP_MARGIN:
+            return [c]
+    return []
 
 
 def _relative_features(analysis: QuestionAnalysis, candidates: list[Candidate]) -> None:
     """Features that compare a sentence with its rivals and with the question itself."""
     question_terms = set(analysis.terms)
-    best = {name: max(c.features[name] for c in candidates) for name in ("meaning", "words", "focus")}
     order: dict[str, list[Candidate]] = {}
     for c in candidates:
         order.setdefault(c.passage.article_id, []).append(c)
@@ -194,12 +232,15 @@ def _relative_features(analysis: QuestionAnalysis, candidates: list[Candidate]) 
             c.features["position"] = 1.0 / (1.0 + index)
             own = set(terms(c.text)) | set(terms(c.previous))
             c.features["specific"] = sum(1 for t in specific if t in own) / len(specific) if specific else 0.0
+    untyped = analysis.answer_type in ("other", "reason", "yesno", "name")
     for c in candidates:
         own = set(terms(c.text))
         # A sentence that only restates the question adds nothing: the answer is what it says beyond it.
         c.features["novelty"] = len(own - question_terms) / len(own) if own else 0.0
-        for name, top in best.items():
-            c.features[f"{name}_gap"] = c.features[name] - top
+        # Questions without a typed answer lean on other evidence: let them weigh it separately.
+        for name in ("meaning", "words", "specific"):
+            c.features[f"untyped_{name}"] = c.features[name] if untyped else 0.0
+        c.features["reason_cue"] = 1.0 if analysis.answer_type == "reason" and _REASON_CUE.search(c.text) else 0.0
 
 
 def _weighted_share(question_terms: tuple[str, ...], present: set[str], weight: dict[str, float]) -> float:
@@ -234,8 +275,9 @@ def extract_short_answer(analysis: QuestionAnalysis, sentence: str, published: d
     return best[0] if best else None
 
 
-def best_option(analysis: QuestionAnalysis, sentence: str, published: date | None, idf: Callable[[str], float] = lambda t: 1.0) -> tuple[str, float] | None:
-    """(short answer, how well it fits the question 0..1) for the best candidate answer in `sentence`.
+def best_option(analysis: QuestionAnalysis, sentence: str, published: date | None,
+                idf: Callable[[str], float] = lambda t: 1.0) -> tuple[str, float, float] | None:
+    """(short answer, how well it fits the question 0..1, share of the question found in its clause) in `sentence`.
 
     Among several, prefer one that counts what "how many X" asks about, is not named in the
     question, then the one in the clause sharing most (idf-weighted) with the question, then the
@@ -275,7 +317,8 @@ def best_option(analysis: QuestionAnalysis, sentence: str, published: date | Non
 
     span, label, fit = min(options, key=preference)
     fresh = not any(re.search(rf"\b{re.escape(w)}\b", question_lower) for w in words(span.text) if len(w) > 2)
-    return label, fit if fresh else fit * 0.5
+    total = sum(idf(t) for t in set(analysis.terms)) or 1.0
+    return label, fit if fresh else fit * 0.5, clause_weight(span) / total
 
 
 def _amount_fit(analysis: QuestionAnalysis, sentence: str, match: SpanMatch) -> float:
@@ -328,20 +371,30 @@ def _distance(span: SpanMatch, positions: list[int], sentence: str) -> float:
     return best
 
 
-def _compose(question: str, analysis: QuestionAnalysis, best: Candidate, confidence: float) -> Answer:
-    quote = best.text
+def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate], confidence: float) -> Answer:
+    """Text = short answer, then the chosen sentence(s) in article order with their citation numbers; at most MAX_WORDS."""
+    best = chosen[0]
     lead = best.short
     if analysis.answer_type == "yesno":
-        lead = "No" if _NEGATION.search(quote) else "Yes"
-    budget = MAX_WORDS - (len(lead.split()) + 1 if lead else 0) - 1
-    shown = _trim(quote, budget, analysis)
-    text = f"{lead}. {shown} [1]" if lead else f"{shown} [1]"
-    passage = best.passage
-    citation = Citation(
-        number=1, article_id=passage.article_id, source=passage.source, title=passage.title, date=passage.date, url=passage.url,
-        quote=quote, quote_start=best.start, quote_end=best.end, passage=passage.text, passage_start=passage.start, passage_end=passage.end,
-    )
-    return Answer(question=question, text=text, short_answer=lead, citations=[citation], confidence=confidence, kind=analysis.kind)
+        lead = "No" if _NEGATION.search(best.text) else "Yes"
+    lead_words = len(lead.split()) + 1 if lead else 0
+    if len(chosen) > 1 and lead_words + sum(len(c.text.split()) + 1 for c in chosen) > MAX_WORDS:
+        chosen = [best]
+    chosen = sorted(chosen, key=lambda c: c.start)
+    if len(chosen) == 1:
+        shown = [f"{_trim(best.text, MAX_WORDS - lead_words - 1, analysis)} [1]"]
+    else:
+        shown = [f"{c.text} [{number}]" for number, c in enumerate(chosen, start=1)]
+    text = " ".join(([f"{lead}."] if lead else []) + shown)
+    citations = [
+        Citation(
+            number=number, article_id=c.passage.article_id, source=c.passage.source, title=c.passage.title, date=c.passage.date,
+            url=c.passage.url, quote=c.text, quote_start=c.start, quote_end=c.end, passage=c.passage.text,
+            passage_start=c.passage.start, passage_end=c.passage.end,
+        )
+        for number, c in enumerate(chosen, start=1)
+    ]
+    return Answer(question=question, text=text, short_answer=lead, citations=citations, confidence=confidence, kind=analysis.kind)
 
 
 def _trim(sentence: str, budget: int, analysis: QuestionAnalysis) -> str:

@@ -1,18 +1,27 @@
 """BM25 over the store's chunks (bm25s), kept beside Chroma and rebuilt when the store's revision moves.
 
 Chroma 1.5 refuses its own sparse search locally, so lexical search lives here.
-The index is saved in data_dir/bm25/<key>/ with the revision it was built from.
+
+- Every `ensure` reads the chunk collection's revision (one small Chroma call: ~0.2 ms embedded, a few ms
+  over HTTP) and rebuilds when it moved, so a long-running process (the UI) sees what another process
+  (a CLI ingest against the same Chroma server) wrote, at its next question.
+- A rebuild re-reads every chunk from Chroma but re-tokenises only chunks it has not seen (tokens are kept
+  per chunk id, and chunk ids are content hashes), so the cost after a small ingest is mostly the read.
+  Its cost is logged and kept in `build_seconds` (and `last_build`: fetch / tokenise / index split).
+- The built index is saved in <cache_dir>/<revision>/ (written aside, then renamed: never changed in
+  place), so a restarted process, or another process on the same data_dir, loads it instead of rebuilding.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 import os
 import shutil
 import threading
 import time
+from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
@@ -22,109 +31,190 @@ from assistant.terms import terms
 
 log = logging.getLogger(__name__)
 
+KEEP_OLD_SECONDS = 300  # revision folders older than this (and not the current one) are pruned
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One built index: swapped in whole, so a search never sees the ids of one build with the model of another."""
+
+    revision: str | None = None
+    ids: list[str] = field(default_factory=list)
+    sources: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    date_ords: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    model: bm25s.BM25 | None = None
+    df: dict[str, int] = field(default_factory=dict)
+
 
 class LexicalIndex:
     """BM25 scores for chunks, with the chunk ids and the metadata needed to filter them."""
 
     def __init__(self, cache_dir: str) -> None:
         self.cache_dir = cache_dir
-        self.revision: str | None = None
-        self.ids: list[str] = []
-        self.sources: np.ndarray = np.array([], dtype=object)
-        self.date_ords: np.ndarray = np.array([], dtype=np.int64)
-        self.model: bm25s.BM25 | None = None
-        self.df: dict[str, int] = {}
+        self._snapshot = _Snapshot()
+        self._terms: dict[str, str] = {}  # chunk key -> its space-joined terms (a string is far smaller than a list)
         self.build_seconds = 0.0
+        self.last_build: dict[str, float] = {}
+        self.builds = 0
         self._lock = threading.Lock()
+
+    # the current snapshot's parts, for callers that read them
+    revision = property(lambda self: self._snapshot.revision)
+    ids = property(lambda self: self._snapshot.ids)
+    sources = property(lambda self: self._snapshot.sources)
+    date_ords = property(lambda self: self._snapshot.date_ords)
+    model = property(lambda self: self._snapshot.model)
+    df = property(lambda self: self._snapshot.df)
 
     def ensure(self, store: ChunkStore) -> None:
         """Load or rebuild the index if the store changed since it was built."""
         revision = store.revision
+        if revision == self._snapshot.revision:
+            return
         with self._lock:
-            if revision == self.revision:
+            if revision == self._snapshot.revision:  # another thread built it meanwhile
                 return
             if not self._load(revision):
                 self._build(store, revision)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, score) with a positive score; `mask` (bool per chunk) restricts the candidates."""
-        if self.model is None or not self.ids:
+        snap = self._snapshot
+        if snap.model is None or not snap.ids:
             return []
-        tokens = [t for t in terms(query) if t in self.model.vocab_dict]
+        tokens = [t for t in terms(query) if t in snap.model.vocab_dict]
         if not tokens:
             return []
-        scores = self.model.get_scores(tokens)
+        scores = snap.model.get_scores(tokens)
         if mask is not None:
+            if len(mask) != len(scores):  # the index was rebuilt between mask() and search(): the mask is stale
+                log.debug("BM25 mask from another build; skipping lexical results for this question")
+                return []
             scores = np.where(mask, scores, 0.0)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(snap.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of a stemmed term; unseen terms weigh most."""
-        n = max(1, len(self.ids))
-        df = self.df.get(term, 0)
+        snap = self._snapshot
+        n = max(1, len(snap.ids))
+        df = snap.df.get(term, 0)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def mask(self, sources: set[str] | None = None, date_from: int | None = None, date_to: int | None = None) -> np.ndarray | None:
         if sources is None and date_from is None and date_to is None:
             return None
-        keep = np.ones(len(self.ids), dtype=bool)
+        snap = self._snapshot
+        keep = np.ones(len(snap.ids), dtype=bool)
         if sources is not None:
-            keep &= np.isin(self.sources, list(sources))
+            keep &= np.isin(snap.sources, list(sources))
         if date_from is not None:
-            keep &= self.date_ords >= date_from
+            keep &= snap.date_ords >= date_from
         if date_to is not None:
-            keep &= (self.date_ords <= date_to) & (self.date_ords > 0)
+            keep &= (snap.date_ords <= date_to) & (snap.date_ords > 0)
         return keep
+
+    # ---- building ---------------------------------------------------------------------------------
 
     def _build(self, store: ChunkStore, revision: str) -> None:
         started = time.perf_counter()
         ids, corpus, sources, dates = [], [], [], []
+        seen: dict[str, str] = {}
+        fetch = tokenise = 0.0
+        mark = time.perf_counter()
         for chunk in store.all_chunks():
+            meta = chunk.metadata
+            first = meta.get("index") == 0
+            key = f"{chunk.id}\x00{meta.get('title', '')}" if first else chunk.id
+            joined = self._terms.get(key)
+            if joined is None:
+                now = time.perf_counter()
+                fetch += now - mark
+                joined = " ".join(terms(f"{meta.get('title', '')} {chunk.text}" if first else chunk.text))
+                mark = time.perf_counter()
+                tokenise += mark - now
+            seen[key] = joined
             ids.append(chunk.id)
-            corpus.append(terms(f"{chunk.metadata.get('title', '')} {chunk.text}" if chunk.metadata.get("index") == 0 else chunk.text))
-            sources.append(chunk.metadata.get("source", ""))
-            dates.append(int(chunk.metadata.get("date_ord", 0)))
-        df: dict[str, int] = {}
-        for tokens in corpus:
-            for token in set(tokens):
-                df[token] = df.get(token, 0) + 1
-        self.df = df
+            corpus.append(joined.split())
+            sources.append(meta.get("source", ""))
+            dates.append(int(meta.get("date_ord", 0)))
+        fetch += time.perf_counter() - mark
+        self._terms = seen  # forget chunks that are gone
+        indexed = time.perf_counter()
         model = None
+        df: dict[str, int] = {}
         if ids:
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
-        self.model, self.ids, self.revision = model, ids, revision
-        self.sources, self.date_ords = np.array(sources, dtype=object), np.array(dates, dtype=np.int64)
+            df = _document_frequencies(model)
+        self._snapshot = _Snapshot(revision, ids, np.array(sources, dtype=object), np.array(dates, dtype=np.int64), model, df)
         self.build_seconds = time.perf_counter() - started
-        log.info("BM25 index over %d chunks built in %.2fs", len(ids), self.build_seconds)
+        self.last_build = {"chunks": len(ids), "seconds": self.build_seconds, "fetch": fetch, "tokenise": tokenise,
+                           "index": time.perf_counter() - indexed}
+        self.builds += 1
+        log.info("BM25 index over %d chunks built in %.2fs (read %.2fs, tokenise %.2fs, index %.2fs)", len(ids), self.build_seconds,
+                 fetch, tokenise, self.last_build["index"])
         self._save()
 
+    # ---- the on-disk copy -------------------------------------------------------------------------
+
+    def _folder(self, revision: str | None) -> str:
+        return os.path.join(self.cache_dir, str(revision))
+
     def _save(self) -> None:
-        tmp = f"{self.cache_dir}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        if self.model is not None:
-            self.model.save(tmp, show_progress=False)
-        with open(os.path.join(tmp, "chunks.json"), "w", encoding="utf-8") as handle:
-            json.dump({"revision": self.revision, "df": self.df, "ids": self.ids, "sources": self.sources.tolist(), "dates": self.date_ords.tolist()}, handle)
-        shutil.rmtree(self.cache_dir, ignore_errors=True)
-        os.makedirs(os.path.dirname(self.cache_dir), exist_ok=True)
-        os.replace(tmp, self.cache_dir)
+        snap = self._snapshot
+        final = self._folder(snap.revision)
+        tmp = f"{final}.tmp-{os.getpid()}-{threading.get_ident()}"
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            os.makedirs(tmp)
+            if snap.model is not None:
+                snap.model.save(tmp, show_progress=False)
+            with open(os.path.join(tmp, "chunks.json"), "w", encoding="utf-8") as handle:
+                json.dump({"revision": snap.revision, "ids": snap.ids, "sources": snap.sources.tolist(), "dates": snap.date_ords.tolist()}, handle)
+            try:
+                os.rename(tmp, final)
+            except OSError:  # another process saved the same revision first: theirs is as good
+                shutil.rmtree(tmp, ignore_errors=True)
+            self._prune(keep=final)
+        except OSError as exc:  # the saved copy only saves time; never fail a question over it
+            log.warning("could not save the BM25 index to %s: %s", final, exc)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _prune(self, keep: str) -> None:
+        now = time.time()
+        try:
+            names = os.listdir(self.cache_dir)
+        except OSError:
+            return
+        for name in names:
+            path = os.path.join(self.cache_dir, name)
+            try:
+                if path != keep and now - os.stat(path).st_mtime > KEEP_OLD_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                continue
 
     def _load(self, revision: str) -> bool:
-        meta_path = os.path.join(self.cache_dir, "chunks.json")
+        folder = self._folder(revision)
         try:
-            with open(meta_path, encoding="utf-8") as handle:
+            with open(os.path.join(folder, "chunks.json"), encoding="utf-8") as handle:
                 meta = json.load(handle)
             if meta["revision"] != revision:
                 return False
-            model = bm25s.BM25.load(self.cache_dir, show_progress=False) if meta["ids"] else None
+            model = bm25s.BM25.load(folder, show_progress=False) if meta["ids"] else None
         except (OSError, ValueError, KeyError):
             return False
-        self.model, self.ids, self.revision, self.df = model, meta["ids"], revision, meta.get("df", {})
-        self.sources, self.date_ords = np.array(meta["sources"], dtype=object), np.array(meta["dates"], dtype=np.int64)
-        log.info("BM25 index over %d chunks loaded from %s", len(self.ids), self.cache_dir)
+        df = _document_frequencies(model) if model is not None else {}
+        self._snapshot = _Snapshot(revision, meta["ids"], np.array(meta["sources"], dtype=object),
+                                   np.array(meta["dates"], dtype=np.int64), model, df)
+        log.info("BM25 index over %d chunks loaded from %s", len(meta["ids"]), folder)
         return True
+
+
+def _document_frequencies(model: bm25s.BM25) -> dict[str, int]:
+    """Chunks containing each term, read off the index: BM25 scores are positive wherever a term occurs."""
+    counts = np.diff(np.asarray(model.scores["indptr"]))
+    return {token: int(counts[i]) for token, i in model.vocab_dict.items() if i < len(counts)}

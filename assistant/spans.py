@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from assistant.dates import MONTHS, WEEKDAYS
 
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|a hundred|a dozen|dozens|hundreds|thousands|millions|half|a third|a quarter)"
-_NUM = rf"(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD}(?:[- ]{_NUMBER_WORD})?)"
+_NUM = rf"(?:\d(?:[\d,]*\d)?(?:\.\d+)?|{_NUMBER_WORD}(?:[- ]{_NUMBER_WORD})?)"
 _SCALE = r"(?:\s?(?:bn|m|k|tn|billion|million|trillion|thousand)\b)"
 _CURRENCY_WORDS = r"(?:dollars|pounds|euros|yen|yuan|rupees|roubles|rubles|francs|pence|cents|sterling)"
 
 MONEY = re.compile(rf"(?:(?:US|A|C|HK)?[$£€¥]\s?\d[\d,]*(?:\.\d+)?{_SCALE}?|\b\d[\d,]*(?:\.\d+)?{_SCALE}?\s?{_CURRENCY_WORDS}\b)", re.IGNORECASE)
 PERCENT = re.compile(rf"\b{_NUM}(?:\s?%|\s?(?:per ?cent|percent)(?:age points?)?|\s?percentage points?)", re.IGNORECASE)
 DURATION = re.compile(rf"\b{_NUM}(?:[- ](?:and[- ]a[- ]half[- ])?)(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century|seasons?)(?:[- ]long|[- ]old)?\b", re.IGNORECASE)
-NUMBER = re.compile(rf"(?:[$£€¥]\s?)?\b{_NUM}{_SCALE}?(?:\s?%)?(?:\s(?:[a-z]+[- ])?[a-z]+s\b)?", re.IGNORECASE)
+NUMBER = re.compile(rf"(?:[$£€¥]\s?)?\b{_NUM}{_SCALE}?(?:\s?%)?(?-i:\s(?:[a-z]+[- ])?[a-z]+s\b)?", re.IGNORECASE)
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.|Mc[A-Z][a-z]+|O'[A-Z][a-z]+)(?:\s+(?:de|van|von|da|del|bin|al|le|la|of)?\s*(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.))*")
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|to|near|into|across|throughout|outside|inside|visited|visit|based in|held in)\s+(?:the\s+)?$", re.IGNORECASE)
 _NOT_NAMES = {m.title() for m in MONTHS} | {d.title() for d in WEEKDAYS} | {

@@ -24,6 +24,10 @@ from assistant.errors import StoreError, StoreMismatchError
 log = logging.getLogger(__name__)
 
 SIGNATURE_KEYS = ("embedding_model", "embedding_dimension", "chunker")
+# HNSW search breadth: Chroma's default (100) already gives recall@10 >= 0.95 against exact search at 100k+ chunks
+# (benchmarks/README.md); raise it here if a bigger store needs it. Applied to existing collections when they open.
+EF_SEARCH = 100
+HNSW = {"space": "cosine", "ef_search": EF_SEARCH}
 
 
 @dataclass(frozen=True)
@@ -54,16 +58,27 @@ class ChunkStore:
         self.signature = signature
         try:
             self.chunks = client.get_or_create_collection(
-                name, metadata={**signature, "revision": uuid.uuid4().hex}, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                name, metadata={**signature, "revision": uuid.uuid4().hex}, configuration={"hnsw": dict(HNSW)}, embedding_function=None
             )
             self.sources = client.get_or_create_collection(
-                f"{name}__sources", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                f"{name}__sources", configuration={"hnsw": dict(HNSW)}, embedding_function=None
             )
+            self._tune(self.chunks)
         except StoreError:
             raise
         except Exception as exc:  # chromadb raises many types for an unreachable or broken store
             raise StoreError(f"Cannot open the Chroma collection {name!r}: {exc}") from exc
         self._check_signature()
+
+    @staticmethod
+    def _tune(collection) -> None:
+        """Bring an existing collection's ef_search to EF_SEARCH (get_or_create keeps the configuration it was made with)."""
+        try:
+            current = ((collection.configuration_json or {}).get("hnsw") or {}).get("ef_search")
+            if current is not None and int(current) != EF_SEARCH:
+                collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
+        except Exception as exc:  # an older server may not report or accept it; search still works
+            log.debug("could not set ef_search on %s: %s", collection.name, exc)
 
     def _check_signature(self) -> None:
         stored = self.chunks.metadata or {}
@@ -117,9 +132,7 @@ class ChunkStore:
         return sorted(chunks, key=lambda c: (c.metadata.get("article_id", ""), int(c.metadata.get("start", 0))))
 
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
-        """The k nearest chunks with their cosine similarity."""
-        if self.count() == 0:
-            return []
+        """The k nearest chunks with their cosine similarity (an empty collection gives [])."""
         result = self.chunks.query(
             query_embeddings=[vector.tolist()], n_results=k, where=where or None, include=["documents", "metadatas", "distances"]
         )
@@ -138,7 +151,9 @@ class ChunkStore:
             "chunks": self.count(),
             "first_date": dates[0] if dates else None,
             "last_date": dates[-1] if dates else None,
-            "embedding_model": self.signature["embedding_model"],
+            # the signature says "model@backend" for a non-torch backend (ingest/embedding.py); shown apart
+            "embedding_model": str(self.signature["embedding_model"]).partition("@")[0],
+            "embedding_backend": str(self.signature["embedding_model"]).partition("@")[2] or "torch",
             "embedding_dimension": self.signature["embedding_dimension"],
             "chunker": self.signature["chunker"],
         }
@@ -148,8 +163,11 @@ class ChunkStore:
     def add_chunks(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
         step = self._batch_size()
         for i in range(0, len(ids), step):
-            # delete, then add: Chroma's upsert merges metadata, so a key that is gone now (a date, a url) would stay
-            self.chunks.delete(ids=ids[i:i + step])
+            # delete, then add: Chroma's upsert merges metadata, so a key that is gone now (a date, a url) would stay.
+            # Only ids already there are deleted (new ones are the rule): a read is much cheaper than a delete.
+            present = self.chunks.get(ids=ids[i:i + step], include=[])["ids"]
+            if present:
+                self.chunks.delete(ids=present)
             self.chunks.add(ids=ids[i:i + step], documents=texts[i:i + step], embeddings=vectors[i:i + step], metadatas=metadatas[i:i + step])
 
     def put_sources(self, records: list[SourceRecord], vectors: np.ndarray) -> None:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 FLUSH_CHUNKS = 512  # chunks embedded per wave: big batches keep the model busy
+HOLDER_SCAN_FACTOR = 20  # read all source records once when the store holds at most this many per file being ingested
 
 
 @dataclass
@@ -69,7 +70,7 @@ class Ingestor:
         for record in existing.values():
             by_file.setdefault(record.file, []).append(record)
 
-        run = _Run(self, summary)
+        run = _Run(self, summary, expected_files=len(files))
         bar = tqdm(total=len(files), unit="file", desc="ingest", disable=progress is not True, leave=False)
         seen_files = set()
         for number, file_path in enumerate(files, start=1):
@@ -95,8 +96,10 @@ class Ingestor:
 class _Run:
     """State of one ingest run: pending articles waiting to be embedded, ids seen so far."""
 
-    def __init__(self, ingestor: Ingestor, summary: IngestSummary) -> None:
+    def __init__(self, ingestor: Ingestor, summary: IngestSummary, expected_files: int = 0) -> None:
         self.ingestor = ingestor
+        self.expected_files = expected_files
+        self._holders: dict[str, list[tuple[str, dict]]] | None = None  # article id -> stored (source, metadata), read once
         self.store = ingestor.store
         self.summary = summary
         self.pending: list[_Pending] = []
@@ -147,11 +150,24 @@ class _Run:
             self.flush_chunks()
 
     def _stored_canonical(self, article_id: str) -> str | None:
-        holders = self.store.sources.get(where={"article_id": article_id}, include=["metadatas"])
-        for source, meta in zip(holders["ids"], holders["metadatas"]):
+        holders = self._stored_holders(article_id)
+        for source, meta in holders:
             if not meta.get("duplicate_of"):
                 return source
-        return holders["ids"][0] if holders["ids"] else None
+        return holders[0][0] if holders else None
+
+    def _stored_holders(self, article_id: str) -> list[tuple[str, dict]]:
+        """Stored sources of an article. A big ingest reads the source records once (one scan instead of a
+        query per article); a small ingest into a big store asks per article."""
+        if self._holders is None and self.store.sources.count() <= HOLDER_SCAN_FACTOR * max(1, self.expected_files):
+            self._holders = {}
+            for record_id, meta in ((i, m) for batch in self.store._pages(self.store.sources, include=["metadatas"])
+                                    for i, m in zip(batch["ids"], batch["metadatas"])):
+                self._holders.setdefault(str(meta.get("article_id", "")), []).append((record_id, meta))
+        if self._holders is not None:
+            return self._holders.get(article_id, [])
+        got = self.store.sources.get(where={"article_id": article_id}, include=["metadatas"])
+        return list(zip(got["ids"], got["metadatas"]))
 
     def flush_chunks(self) -> None:
         if not self.pending:

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import gradio as gr
 
-from assistant.conversation import Conversation
-from assistant.errors import AssistantError, ConfigError
+from assistant.answer import Answer
+from assistant.conversation import Conversation, Turn
+from assistant.errors import AssistantError, ConfigError, InputError
 from ui import render
 
 if TYPE_CHECKING:
@@ -31,6 +32,10 @@ QUEUE_SIZE = 20  # requests waiting at most; more get "queue is full"
 CONCURRENT_ANSWERS = 1  # questions answered at once (the model and store are shared by every session)
 STREAM_DELAY = 0.02  # seconds between streamed words
 SHOWN_QUESTION_CHARS = 500  # an over-long message is echoed cut to this length
+UNSUPPORTED_TITLE = "Not supported by the passage it cites"
+CSS = (render.CSS + ".answer .unsupported { text-decoration: underline wavy #b45309; background: #fef3c7; }"
+       ".answer .unsupported::after { content: ' ⚠ unsupported'; font-size: 0.75em; color: #b45309; }"
+       ".answer.draft { opacity: 0.75; } .answer .draft-note { font-size: 0.8em; opacity: 0.7; }")
 UNEXPECTED = "Something went wrong while answering; the server log has the details. Try again or rephrase the question."
 
 
@@ -47,6 +52,30 @@ def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | No
 
 def _message(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
+
+
+def draft_html(draft: str) -> str:
+    """The LLM's text while it is being written: escaped, links and images removed, not yet checked."""
+    from assistant.llm.text import neutralise_markup
+
+    return f'<div class="answer draft">{render.text(neutralise_markup(draft))}<span class="draft-note"> (checking…)</span></div>'
+
+
+def answer_html(answer: Answer, asked: str | None = None) -> str:
+    """render.answer_html, with the sentences no cited passage supports marked (or, when left out, counted)."""
+    html = render.answer_html(answer, asked=asked)
+    left_out = 0
+    for sentence in answer.unsupported:
+        shown = render.answer_body(sentence)
+        if sentence and shown in html:
+            html = html.replace(shown, f'<span class="unsupported" title="{UNSUPPORTED_TITLE}">{shown}</span>', 1)
+        else:
+            left_out += 1
+    if left_out and not answer.refused:
+        note = (f"{left_out} sentence{'s' if left_out > 1 else ''} the model wrote {'were' if left_out > 1 else 'was'} left out: "
+                f"the retrieved passages do not support {'them' if left_out > 1 else 'it'}.")
+        html += f'<div class="answer-meta unsupported-note">{render.text(note)}</div>'
+    return html
 
 
 def _shown_question(question: str) -> str:
@@ -69,6 +98,9 @@ class ChatPage:
             return
         messages = messages + [_message("user", render.user_html(_shown_question(question)))]
         yield messages + [_message("assistant", render.pending_html())], gr.skip(), gr.skip(), gr.skip(), ""
+        if self._llm_streams():
+            yield from self._respond_streaming(question, conversation, messages)
+            return
         try:
             turn = conversation.ask(self.assistant, question)
         except AssistantError as exc:
@@ -85,7 +117,44 @@ class ChatPage:
             yield messages + [_message("assistant", render.answer_html(answer, partial=partial))], gr.skip(), gr.skip(), gr.skip(), gr.skip()
             if self.stream_delay:
                 time.sleep(self.stream_delay)
-        messages.append(_message("assistant", render.answer_html(answer, asked=question)))
+        messages.append(_message("assistant", answer_html(answer, asked=question)))
+        yield messages, render.sources_html(answer), conversation, messages, gr.skip()
+
+    def _llm_streams(self) -> bool:
+        """True when the configured backend is an LLM that streams (a broken backend shows its error when asked)."""
+        from assistant.backends import LLM_BACKENDS
+
+        return self.assistant.settings.backend in LLM_BACKENDS
+
+    def _respond_streaming(self, question: str, conversation: Conversation, messages: list[dict]) -> Iterator[tuple]:
+        """The LLM's draft as it is written, then the checked answer in its place (unsupported sentences marked)."""
+        from assistant.api import MAX_QUESTION_CHARS
+
+        answer, draft = None, ""
+        try:
+            if len(question) > MAX_QUESTION_CHARS:
+                raise InputError(f"Your message is {len(question)} characters long; questions are limited to "
+                                 f"{MAX_QUESTION_CHARS} characters. Shorten it and ask again.")
+            question = " ".join(question.split())
+            standalone = conversation.standalone(question)
+            standalone = question if len(standalone) > MAX_QUESTION_CHARS else standalone
+            for event in self.assistant.ask_stream(standalone):
+                if isinstance(event, Answer):
+                    answer = event
+                    break
+                draft += event
+                yield messages + [_message("assistant", draft_html(draft))], gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        except AssistantError as exc:
+            messages.append(_message("assistant", render.error_html(str(exc))))
+            yield messages, render.sources_html(None), conversation, messages, ""
+            return
+        except Exception:
+            log.exception("answering %r failed", question[:200])
+            messages.append(_message("assistant", render.error_html(UNEXPECTED)))
+            yield messages, render.sources_html(None), conversation, messages, ""
+            return
+        conversation.turns = (conversation.turns + [Turn(question, standalone, answer)])[-conversation.max_turns:]
+        messages.append(_message("assistant", answer_html(answer, asked=question)))
         yield messages, render.sources_html(answer), conversation, messages, gr.skip()
 
     def ask_example(self, question: str):
@@ -162,7 +231,7 @@ def launch(assistant: "Assistant", *, host: str = "127.0.0.1", port: int = 7860,
         demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, auth=auth, prevent_thread_lock=True,
                     show_error=False, quiet=quiet, inbrowser=False, blocked_paths=[assistant.settings.data_dir],
                     max_file_size="100kb", enable_monitoring=False, mcp_server=False, run_history=False, pwa=False,
-                    footer_links=["api"], css=render.CSS, theme=gr.themes.Default())
+                    footer_links=["api"], css=CSS, theme=gr.themes.Default())
     except OSError:
         raise ConfigError(f"Cannot listen on {host}:{port}: another program uses the port, or the address is not one of "
                           "this machine's. Pass another --port (or --host).") from None

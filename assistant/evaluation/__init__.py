@@ -25,6 +25,7 @@ class EvalResult:
     metrics: dict[str, dict] = field(default_factory=dict)
     by_kind: dict[str, dict[str, dict]] = field(default_factory=dict)
     rows: dict[str, list[QuestionResult]] = field(default_factory=dict)
+    rows_k: dict[str, int] = field(default_factory=dict)  # k used by each configuration
     ingest_seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -76,6 +77,7 @@ def evaluate(assistant, questions: str | Path | list[EvalQuestion], corpus: str 
         rows = run_config(assistant, items, config, k, article_of_source, progress)
         config_k = config.k or k
         result.rows[config.name] = rows
+        result.rows_k[config.name] = config_k
         result.metrics[config.name] = summarise(rows, config_k)
         kinds = sorted({r.kind for r in rows})
         result.by_kind[config.name] = {kind: summarise([r for r in rows if r.kind == kind], config_k) for kind in kinds}

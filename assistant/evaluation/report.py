@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import json
+import re
 from pathlib import Path
 
 from assistant.evaluation import EvalResult
@@ -14,10 +15,18 @@ HEADLINE = ["accuracy", "f1", "gold_cited", "citation_precision", "refusal_recal
 
 
 def metric_rows(result: EvalResult) -> tuple[list[str], list[list[str]]]:
+    """One row per metric, one column per configuration; hit@N and ndcg@N line up as hit@k and ndcg@k."""
     names = list(result.metrics)
-    keys = list(next(iter(result.metrics.values())).keys()) if names else []
-    rows = [[key] + [_fmt(result.metrics[n].get(key)) for n in names] for key in keys]
+    generic = {n: {_generic(key): value for key, value in result.metrics[n].items()} for n in names}
+    keys = list(generic[names[0]].keys()) if names else []
+    rows = [[key] + [_fmt(generic[n].get(key)) for n in names] for key in keys]
+    if names:
+        rows.insert(3, ["k"] + [str(result.rows_k.get(n, result.k)) for n in names])
     return ["metric"] + names, rows
+
+
+def _generic(key: str) -> str:
+    return re.sub(r"@\d+$", "@k", key)
 
 
 def failures(result: EvalResult, config: str) -> list[list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -99,30 +100,40 @@ def groundedness(answer: Answer) -> tuple[int, int]:
     by_number = {c.number: c for c in answer.citations}
     supported = total = 0
     for sentence in answer_sentences(answer.text):
-        if len(sentence.split()) < 3 and not citation_numbers(sentence):
-            continue  # a bare lead ("April 2021.") is checked as part of the cited sentence after it
         total += 1
         cited = [by_number[n] for n in citation_numbers(sentence) if n in by_number]
         passages = [(c.passage, _date(c.date)) for c in cited]
-        if cited and is_supported(_with_lead(answer, sentence), passages):
+        if cited and is_supported(sentence, passages):
             supported += 1
     return supported, total
 
 
 def answer_sentences(text: str) -> list[str]:
-    """Sentences of an answer, a trailing marker ("… last year. [1]") kept with the sentence before it."""
-    sentences: list[str] = []
+    """Sentences of an answer as claims with their markers.
+
+    A marker opening the next split piece ("… last year. [1] During …") belongs to the sentence before it,
+    and an unmarked lead ("April 2021.") is checked together with the cited sentence that follows it.
+    """
+    pieces: list[str] = []
     for span in split_sentences(text):
-        sentence = text[span.start:span.end]
-        if sentences and not strip_markers(sentence).strip(" ."):
-            sentences[-1] = f"{sentences[-1]} {sentence}"
-        else:
-            sentences.append(sentence)
-    return sentences
-
-
-def _with_lead(answer: Answer, sentence: str) -> str:
-    return f"{answer.short_answer}. {sentence}" if answer.short_answer and answer.text.startswith(answer.short_answer) and answer.short_answer not in sentence else sentence
+        piece = text[span.start:span.end]
+        leading = re.match(r"^(?:\s*\[\d+\])+", piece)
+        if leading and pieces:
+            pieces[-1] = f"{pieces[-1]} {leading.group().strip()}"
+            piece = piece[leading.end():].strip()
+        if piece:
+            pieces.append(piece)
+    claims: list[str] = []
+    pending = ""
+    for piece in pieces:
+        if not citation_numbers(piece):
+            pending = f"{pending} {piece}".strip()
+            continue
+        claims.append(f"{pending} {piece}".strip())
+        pending = ""
+    if pending:
+        claims.append(pending)
+    return claims
 
 
 def _date(value: str | None) -> date | None:

@@ -1,0 +1,32 @@
+"""A deliberately simple answerer for comparisons: the retrieved sentence sharing most words with the question.
+
+It never refuses and knows nothing of answer types; `assistant eval --compare hybrid,overlap` shows what the
+extractive answerer adds over it.
+"""
+
+from __future__ import annotations
+
+from assistant.answer import Answer, Citation, Passage
+from assistant.question import analyse
+from assistant.terms import terms
+from ingest.sentences import split_sentences
+
+
+class OverlapAnswerer:
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        analysis = analyse(question)
+        wanted = set(terms(question))
+        best = None
+        for passage in passages:
+            for span in split_sentences(passage.text):
+                shared = len(wanted & set(terms(passage.text[span.start:span.end])))
+                if best is None or shared > best[0]:
+                    best = (shared, passage, span)
+        if best is None:
+            return Answer.refusal(question, analysis.kind, backend="overlap")
+        _, passage, span = best
+        quote = passage.text[span.start:span.end]
+        citation = Citation(1, passage.article_id, passage.source, passage.title, passage.date, passage.url, quote,
+                            passage.start + span.start, passage.start + span.end, passage.text, passage.start, passage.end)
+        return Answer(question=question, text=f"{' '.join(quote.split()[:58])} [1]", citations=[citation], confidence=1.0,
+                      kind=analysis.kind, backend="overlap")
