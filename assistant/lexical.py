@@ -5,9 +5,10 @@ Chroma 1.5 refuses its own sparse search locally, so lexical search lives here.
 - Every `ensure` reads the chunk collection's revision (one small Chroma call: ~0.2 ms embedded, a few ms
   over HTTP) and rebuilds when it moved, so a long-running process (the UI) sees what another process
   (a CLI ingest against the same Chroma server) wrote, at its next question.
-- A rebuild re-reads every chunk from Chroma but re-tokenises only chunks it has not seen (tokens are kept
-  per chunk id, and chunk ids are content hashes), so the cost after a small ingest is mostly the read.
-  Its cost is logged and kept in `build_seconds` (and `last_build`: fetch / tokenise / index split).
+- A rebuild lists the chunk ids (one call), reads and tokenises only chunks it has not seen (terms, source and
+  date are kept per chunk id; chunk ids are content hashes), drops the ones gone, and re-indexes. When a write
+  changed a stored chunk in place (the store's `rows_epoch` moves), everything is read again.
+  Its cost is logged and kept in `build_seconds` (and `last_build`: list / read+tokenise / index split).
 - The built index is saved in <cache_dir>/<revision>/ (written aside, then renamed: never changed in
   place), so a restarted process, or another process on the same data_dir, loads it instead of rebuilding.
 """
@@ -52,7 +53,8 @@ class LexicalIndex:
     def __init__(self, cache_dir: str) -> None:
         self.cache_dir = cache_dir
         self._snapshot = _Snapshot()
-        self._terms: dict[str, str] = {}  # chunk key -> its space-joined terms (a string is far smaller than a list)
+        self._rows: dict[str, tuple[str, str, int]] = {}  # chunk id -> (space-joined terms, source, date_ord)
+        self._epoch: str | None = None  # the store's rows_epoch the rows were read under
         self.build_seconds = 0.0
         self.last_build: dict[str, float] = {}
         self.builds = 0
@@ -68,14 +70,14 @@ class LexicalIndex:
 
     def ensure(self, store: ChunkStore) -> None:
         """Load or rebuild the index if the store changed since it was built."""
-        revision = store.revision
+        revision, epoch = store.state()
         if revision == self._snapshot.revision:
             return
         with self._lock:
             if revision == self._snapshot.revision:  # another thread built it meanwhile
                 return
-            if not self._load(revision):
-                self._build(store, revision)
+            if not self._load(revision, epoch):
+                self._build(store, revision, epoch)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, score) with a positive score; `mask` (bool per chunk) restricts the candidates."""
@@ -118,44 +120,37 @@ class LexicalIndex:
 
     # ---- building ---------------------------------------------------------------------------------
 
-    def _build(self, store: ChunkStore, revision: str) -> None:
+    def _build(self, store: ChunkStore, revision: str, epoch: str = "") -> None:
         started = time.perf_counter()
-        ids, corpus, sources, dates = [], [], [], []
-        seen: dict[str, str] = {}
-        fetch = tokenise = 0.0
-        mark = time.perf_counter()
-        for chunk in store.all_chunks():
+        if epoch != self._epoch:  # a chunk was rewritten in place somewhere: trust no cached row
+            self._rows, self._epoch = {}, epoch
+        ids = store.all_ids()
+        listed = time.perf_counter()
+        known = self._rows
+        rows: dict[str, tuple[str, str, int]] = {i: known[i] for i in ids if i in known}
+        missing = [i for i in ids if i not in rows]
+        for chunk in store.chunks_by_ids(missing):
             meta = chunk.metadata
-            first = meta.get("index") == 0
-            key = f"{chunk.id}\x00{meta.get('title', '')}" if first else chunk.id
-            joined = self._terms.get(key)
-            if joined is None:
-                now = time.perf_counter()
-                fetch += now - mark
-                joined = " ".join(terms(f"{meta.get('title', '')} {chunk.text}" if first else chunk.text))
-                mark = time.perf_counter()
-                tokenise += mark - now
-            seen[key] = joined
-            ids.append(chunk.id)
-            corpus.append(joined.split())
-            sources.append(meta.get("source", ""))
-            dates.append(int(meta.get("date_ord", 0)))
-        fetch += time.perf_counter() - mark
-        self._terms = seen  # forget chunks that are gone
-        indexed = time.perf_counter()
+            text = f"{meta.get('title', '')} {chunk.text}" if meta.get("index") == 0 else chunk.text
+            rows[chunk.id] = (" ".join(terms(text)), str(meta.get("source", "")), int(meta.get("date_ord", 0) or 0))
+        ids = [i for i in ids if i in rows]  # a chunk deleted between the listing and the read
+        read = time.perf_counter()
+        self._rows = rows
         model = None
         df: dict[str, int] = {}
         if ids:
             model = bm25s.BM25()
-            model.index(corpus, show_progress=False)
+            model.index([rows[i][0].split() for i in ids], show_progress=False)
             df = _document_frequencies(model)
-        self._snapshot = _Snapshot(revision, ids, np.array(sources, dtype=object), np.array(dates, dtype=np.int64), model, df)
+        sources = np.array([rows[i][1] for i in ids], dtype=object)
+        dates = np.array([rows[i][2] for i in ids], dtype=np.int64)
+        self._snapshot = _Snapshot(revision, ids, sources, dates, model, df)
         self.build_seconds = time.perf_counter() - started
-        self.last_build = {"chunks": len(ids), "seconds": self.build_seconds, "fetch": fetch, "tokenise": tokenise,
-                           "index": time.perf_counter() - indexed}
+        self.last_build = {"chunks": len(ids), "new_chunks": len(missing), "seconds": self.build_seconds,
+                           "list": listed - started, "read_tokenise": read - listed, "index": time.perf_counter() - read}
         self.builds += 1
-        log.info("BM25 index over %d chunks built in %.2fs (read %.2fs, tokenise %.2fs, index %.2fs)", len(ids), self.build_seconds,
-                 fetch, tokenise, self.last_build["index"])
+        log.info("BM25 index over %d chunks (%d new) built in %.2fs (list ids %.2fs, read+tokenise %.2fs, index %.2fs)", len(ids),
+                 len(missing), self.build_seconds, self.last_build["list"], self.last_build["read_tokenise"], self.last_build["index"])
         self._save()
 
     # ---- the on-disk copy -------------------------------------------------------------------------
@@ -173,7 +168,8 @@ class LexicalIndex:
             if snap.model is not None:
                 snap.model.save(tmp, show_progress=False)
             with open(os.path.join(tmp, "chunks.json"), "w", encoding="utf-8") as handle:
-                json.dump({"revision": snap.revision, "ids": snap.ids, "sources": snap.sources.tolist(), "dates": snap.date_ords.tolist()}, handle)
+                json.dump({"revision": snap.revision, "epoch": self._epoch, "ids": snap.ids, "sources": snap.sources.tolist(),
+                           "dates": snap.date_ords.tolist(), "terms": [self._rows[i][0] for i in snap.ids]}, handle)
             try:
                 os.rename(tmp, final)
             except OSError:  # another process saved the same revision first: theirs is as good
@@ -197,7 +193,7 @@ class LexicalIndex:
             except OSError:
                 continue
 
-    def _load(self, revision: str) -> bool:
+    def _load(self, revision: str, epoch: str = "") -> bool:
         folder = self._folder(revision)
         try:
             with open(os.path.join(folder, "chunks.json"), encoding="utf-8") as handle:
@@ -208,6 +204,11 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError):
             return False
         df = _document_frequencies(model) if model is not None else {}
+        saved_terms = meta.get("terms")
+        if meta.get("epoch") == epoch and isinstance(saved_terms, list) and len(saved_terms) == len(meta["ids"]):
+            # the rows come along, so the next rebuild (after another process writes) only reads what is new
+            self._rows = {i: (t, s, int(d)) for i, t, s, d in zip(meta["ids"], saved_terms, meta["sources"], meta["dates"])}
+            self._epoch = epoch
         self._snapshot = _Snapshot(revision, meta["ids"], np.array(meta["sources"], dtype=object),
                                    np.array(meta["dates"], dtype=np.int64), model, df)
         log.info("BM25 index over %d chunks loaded from %s", len(meta["ids"]), folder)

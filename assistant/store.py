@@ -56,6 +56,7 @@ class ChunkStore:
         self.client = client
         self.name = name
         self.signature = signature
+        self._rows_changed = False  # a write changed a stored chunk in place: touch() moves rows_epoch
         try:
             self.chunks = client.get_or_create_collection(
                 name, metadata={**signature, "revision": uuid.uuid4().hex}, configuration={"hnsw": dict(HNSW)}, embedding_function=None
@@ -93,8 +94,14 @@ class ChunkStore:
 
     @property
     def revision(self) -> str:
+        return self.state()[0]
+
+    def state(self) -> tuple[str, str]:
+        """(revision, rows_epoch), read fresh from Chroma in one call: the revision moves on every write; the epoch
+        only when a write changed chunks in place (same id, new text or metadata), so id-keyed caches must go."""
         self.chunks = self.client.get_collection(self.name, embedding_function=None)
-        return str((self.chunks.metadata or {}).get("revision", ""))
+        meta = self.chunks.metadata or {}
+        return str(meta.get("revision", "")), str(meta.get("rows_epoch", ""))
 
     def count(self) -> int:
         return self.chunks.count()
@@ -114,6 +121,20 @@ class ChunkStore:
     def all_chunks(self) -> Iterator[StoredChunk]:
         for batch in self._pages(self.chunks, include=["documents", "metadatas"]):
             for chunk_id, text, meta in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                yield StoredChunk(chunk_id, text, meta)
+
+    def all_ids(self) -> list[str]:
+        """Every chunk id: one call (105k ids: ~0.6 s), else page by page."""
+        try:
+            return list(self.chunks.get(include=[])["ids"])
+        except Exception as exc:  # a limit of the backend (SQL variables, response size): fall back to pages
+            log.debug("listing all chunk ids at once failed (%s); paging", exc)
+            return [i for batch in self._pages(self.chunks, include=[]) for i in batch["ids"]]
+
+    def chunks_by_ids(self, ids: list[str], batch: int = 2000) -> Iterator[StoredChunk]:
+        for i in range(0, len(ids), batch):
+            got = self.chunks.get(ids=ids[i:i + batch], include=["documents", "metadatas"])
+            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                 yield StoredChunk(chunk_id, text, meta)
 
     def get_chunks(self, ids: list[str]) -> dict[str, StoredChunk]:
@@ -168,6 +189,7 @@ class ChunkStore:
             present = self.chunks.get(ids=ids[i:i + step], include=[])["ids"]
             if present:
                 self.chunks.delete(ids=present)
+                self._rows_changed = True
             self.chunks.add(ids=ids[i:i + step], documents=texts[i:i + step], embeddings=vectors[i:i + step], metadatas=metadatas[i:i + step])
 
     def put_sources(self, records: list[SourceRecord], vectors: np.ndarray) -> None:
@@ -192,12 +214,17 @@ class ChunkStore:
         metas = [{**m, "source": record.source, "title": record.title} for m in got["metadatas"]]
         if got["ids"]:
             self.chunks.update(ids=got["ids"], metadatas=metas)
+            self._rows_changed = True
 
     def touch(self) -> None:
         """Record a new revision, so every reader's BM25 index knows to rebuild."""
+        self.chunks = self.client.get_collection(self.name, embedding_function=None)  # another process may have touched it
         meta = {k: v for k, v in (self.chunks.metadata or {}).items() if not k.startswith("hnsw:")}
         meta.update(self.signature)
         meta["revision"] = uuid.uuid4().hex
+        if self._rows_changed:
+            meta["rows_epoch"] = uuid.uuid4().hex
+            self._rows_changed = False
         self.chunks.modify(metadata=meta)
 
     @staticmethod

@@ -232,7 +232,12 @@ def child_project(data: Path, scale: str) -> None:
         pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(45)
         (WORK / f"profile-{name}-{scale}.txt").write_text(out.getvalue())
         profiles[name] = _profile_rows(profile, len(questions), rows)
-    store.touch()  # another writer's revision: the next question rebuilds with cached tokens
+    # another writer adds 50 chunks (copies of stored ones under new ids) and moves the revision: the next question
+    # rebuilds BM25, reading and tokenising only the new chunks
+    sample = store.chunks.get(limit=50, include=["documents", "metadatas", "embeddings"])
+    store.add_chunks([f"bench-new-{i}" for i in sample["ids"]], sample["documents"], np.asarray(sample["embeddings"], dtype=np.float32),
+                     sample["metadatas"])
+    store.touch()
     assistant.retrieve(questions[0])
     rebuild = assistant.lexical.last_build
     query_vectors = np.vstack([embedder.embed_query(q) for q in questions])

@@ -54,7 +54,7 @@ def test_backends_are_listed_for_settings_and_evaluation():
     from assistant.backends import BACKENDS
     from assistant.evaluation import parse_configs
 
-    assert BACKENDS == ("extractive", "openai", "ollama", "llamacpp")
+    assert {"extractive", "openai", "ollama", "llamacpp"} <= set(BACKENDS) and BACKENDS[0] == "extractive"
     configs = parse_configs("hybrid,openai,ollama,llamacpp")
     assert [(c.name, c.mode, c.backend) for c in configs][1:] == [("openai", "hybrid", "openai"), ("ollama", "hybrid", "ollama"),
                                                                   ("llamacpp", "hybrid", "llamacpp")]
@@ -78,7 +78,7 @@ def test_a_missing_optional_package_names_the_extra(monkeypatch, make_assistant,
 def test_an_unknown_backend_is_a_config_error(make_assistant):
     from assistant.backends import make_answerer
 
-    with pytest.raises(ConfigError, match="choose one of extractive, openai, ollama, llamacpp"):
+    with pytest.raises(ConfigError, match="choose one of extractive, openai, ollama, llamacpp"):  # (and any others registered)
         make_answerer("gpt", make_assistant())
 
 

@@ -56,7 +56,7 @@ date 2021-08-02
 
 Golfer Rory Adams won the Highland Open in Scotland on Sunday.
 
-Adams said his trip to Scotland lasted five days, and he spent two of them practising on the links at Nairn.
+Adams said his trip lasted five days. The trip lasted five days in all, and he spent two of them practising on the links at Nairn.
 
 He will fly home to Dublin on Monday before the next tournament in Germany.
 """
