@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 QUESTION ?= When did Lavrov visit Pakistan?
 
-.PHONY: setup run ask test test-fast eval-seeds eval-bbc train-ranker clean
+.PHONY: setup run ask test test-fast eval-seeds eval-bbc train-ranker bench clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ eval-seeds: setup
 
 eval-bbc: setup
 	$(BIN)/assistant --data-dir .data/bbc eval tests/data/bbc_dev.jsonl --corpus ../shared/corpora/bbc --compare hybrid,dense,bm25,bm25-k1,overlap --out reports/bbc
+
+# Ingest throughput and query latency beside the naive LangChain recipe (~25 min on 2 cores); see benchmarks/README.md.
+bench: setup
+	$(BIN)/python -m benchmarks --repeat 1
 
 # Refit the extractive answerer's sentence ranker on the training and development sets (needs the BBC store from eval-bbc).
 train-ranker: setup
