@@ -314,7 +314,7 @@ def _export(folder: Path) -> None:
 
         quiet = logging.getLogger()  # the optimizer and quantizer log every tensor at INFO on the root logger
         level = quiet.level
-        quiet.setLevel(max(level, logging.WARNING))
+        quiet.setLevel(max(level, logging.ERROR))
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(_Hidden(base), example, str(raw), input_names=names, output_names=["last_hidden_state"],
@@ -332,3 +332,17 @@ def _export(folder: Path) -> None:
         for leftover in (raw, fused, quantized):
             leftover.unlink(missing_ok=True)
     log.info("exported %s to ONNX (fp32 and int8) in %s in %.1fs", MODEL_ID, folder, time.perf_counter() - started)
+    _prune_exports(keep=folder)
+
+
+def _prune_exports(keep: Path, older_than: float = 3600.0) -> None:
+    """Drop exports made for another install (package files, onnxruntime version) once they are an hour old."""
+    import shutil
+    import time
+
+    for sibling in keep.parent.iterdir():
+        try:
+            if sibling != keep and sibling.is_dir() and time.time() - sibling.stat().st_mtime > older_than:
+                shutil.rmtree(sibling, ignore_errors=True)
+        except OSError:
+            continue
