@@ -245,13 +245,18 @@ class ChunkStore:
             return 1000
 
     def _pages(self, collection, include: list[str], page: int = 5000) -> Iterator[dict]:
-        offset = 0
-        while True:
-            batch = collection.get(include=include, limit=page, offset=offset)
-            if not batch["ids"]:
-                return
-            yield batch
-            offset += len(batch["ids"])
+        return pages(collection, include, page)
+
+
+def pages(collection, include: list[str], page: int = 5000) -> Iterator[dict]:
+    """Every record of a Chroma collection, `page` at a time (one get of 100k rows would hold them all at once)."""
+    offset = 0
+    while True:
+        batch = collection.get(include=include, limit=page, offset=offset)
+        if not batch["ids"]:
+            return
+        yield batch
+        offset += len(batch["ids"])
 
 
 def _source_meta(record: SourceRecord) -> dict[str, Any]:

@@ -67,13 +67,9 @@ def _noisy(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _all_of(collection, include: list[str], page: int = 5000):
-    offset = 0
-    while True:
-        batch = collection.get(include=include, limit=page, offset=offset)
-        if not batch["ids"]:
-            return
-        yield batch
-        offset += len(batch["ids"])
+    from assistant.store import pages
+
+    return pages(collection, include, page)
 
 
 def _exact_recall(collection, queries: np.ndarray, k: int = 10) -> float:

@@ -103,14 +103,8 @@ class ChatPage:
             return
         try:
             turn = conversation.ask(self.assistant, question)
-        except AssistantError as exc:
-            messages.append(_message("assistant", render.error_html(str(exc))))
-            yield messages, render.sources_html(None), conversation, messages, ""
-            return
-        except Exception:
-            log.exception("answering %r failed", question[:200])
-            messages.append(_message("assistant", render.error_html(UNEXPECTED)))
-            yield messages, render.sources_html(None), conversation, messages, ""
+        except Exception as exc:
+            yield self._failed(question, exc, conversation, messages)
             return
         answer = turn.answer
         for partial in render.answer_prefixes(answer.text):
@@ -119,6 +113,17 @@ class ChatPage:
                 time.sleep(self.stream_delay)
         messages.append(_message("assistant", answer_html(answer, asked=question)))
         yield messages, render.sources_html(answer), conversation, messages, gr.skip()
+
+    @staticmethod
+    def _failed(question: str, exc: Exception, conversation: Conversation, messages: list[dict]) -> tuple:
+        """The chat update for a failed question: the message of an error the user can act on, else a generic one."""
+        if isinstance(exc, AssistantError):
+            message = str(exc)
+        else:
+            log.error("answering %r failed", question[:200], exc_info=exc)
+            message = UNEXPECTED
+        messages.append(_message("assistant", render.error_html(message)))
+        return messages, render.sources_html(None), conversation, messages, ""
 
     def _llm_streams(self) -> bool:
         """True when the configured backend is an LLM that streams (a broken backend shows its error when asked)."""
@@ -144,14 +149,8 @@ class ChatPage:
                     break
                 draft += event
                 yield messages + [_message("assistant", draft_html(draft))], gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        except AssistantError as exc:
-            messages.append(_message("assistant", render.error_html(str(exc))))
-            yield messages, render.sources_html(None), conversation, messages, ""
-            return
-        except Exception:
-            log.exception("answering %r failed", question[:200])
-            messages.append(_message("assistant", render.error_html(UNEXPECTED)))
-            yield messages, render.sources_html(None), conversation, messages, ""
+        except Exception as exc:
+            yield self._failed(question, exc, conversation, messages)
             return
         conversation.turns = (conversation.turns + [Turn(question, standalone, answer)])[-conversation.max_turns:]
         messages.append(_message("assistant", answer_html(answer, asked=question)))
