@@ -36,7 +36,7 @@ RUNNER_UP_MARGIN = 2.0  # score gap (log-odds under the listwise ranker) below w
 WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
 MAX_CANDIDATES = 64  # sentences embedded per question: bounds latency
 FEATURES = ("meaning", "words", "focus", "context", "type", "rank", "position", "novelty", "specific", "clause", "length",
-            "untyped_meaning", "untyped_words", "untyped_specific", "reason_cue")
+            "untyped_meaning", "untyped_words", "untyped_specific", "reason_cue", "head", "specific_meaning")
 _REASON_CUE = re.compile(r"\b(because|after|over|due to|amid|following|demand\w*|protest\w*|in order to|so that|since|reason|blamed|caused|as a result|led to|prompted|concern\w* (?:about|over)|accus\w*)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(not|no|never|denied|denies|rejected|refused|failed|won't|didn't|doesn't|isn't|wasn't|cannot|can't)\b", re.IGNORECASE)
 
@@ -73,12 +73,11 @@ class ExtractiveAnswerer:
             return Answer.refusal(question, analysis.kind)
         self._score(analysis, candidates)
         ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
-        best = ranked[0]
-        best.short = extract_short_answer(analysis, best.text, _date_of(best.passage), self.idf)
+        chosen = quoted_sentences(analysis, ranked, self.idf)
         confidence = self._confidence(analysis, ranked, evidence)
         if confidence < self.min_confidence:
             return Answer.refusal(question, analysis.kind, confidence)
-        return _compose(question, analysis, [best] + _close_runner_up(ranked), confidence)
+        return _compose(question, analysis, chosen, confidence)
 
     # ---- candidates and features ------------------------------------------------------------------
 
@@ -129,17 +128,23 @@ class ExtractiveAnswerer:
             c.features["context"] = self._coverage(analysis.terms, context_terms)
             option = best_option(analysis, c.text, _date_of(c.passage), self.idf)
             c.features["type"] = option[1] if option else 0.0
+            c.features["head"] = 1.0 if any(beside_head(analysis, c.text, span) for span, _, _ in answer_options(analysis, c.text, _date_of(c.passage))) else 0.0
             c.features["clause"] = option[2] if option else 0.0
             c.features["length"] = min(1.0, len(c.text.split()) / 50)
             c.features["rank"] = 1.0 / (1.0 + c.rank)
         shortlist = sorted(candidates, key=lambda c: c.features["words"] + c.features["focus"] + 0.5 * c.features["context"]
                            + 0.3 * c.features["rank"] + 0.3 * c.features["type"], reverse=True)[:MAX_CANDIDATES]
-        vectors = self.embed([analysis.text] + [c.text for c in shortlist])
-        similarities = vectors[1:] @ vectors[0]
-        for c, similarity in zip(shortlist, similarities):
-            c.features["meaning"] = float(max(0.0, similarity))
+        specific = _specific_questions(analysis, candidates)
+        articles = list(specific)
+        vectors = self.embed([analysis.text] + [specific[a] for a in articles] + [c.text for c in shortlist])
+        question_vector, specific_vectors, sentence_vectors = vectors[0], vectors[1:1 + len(articles)], vectors[1 + len(articles):]
+        row = {a: i for i, a in enumerate(articles)}
+        for c, vector in zip(shortlist, sentence_vectors):
+            c.features["meaning"] = float(max(0.0, vector @ question_vector))
+            c.features["specific_meaning"] = float(max(0.0, vector @ specific_vectors[row[c.passage.article_id]]))
         for c in candidates:
             c.features.setdefault("meaning", 0.0)
+            c.features.setdefault("specific_meaning", 0.0)
         _relative_features(analysis, candidates)
 
     def _focus_weights(self, analysis: QuestionAnalysis, candidates: list[Candidate], sentence_terms: list[set[str]]) -> dict[str, dict[str, float]]:
@@ -205,6 +210,29 @@ def combine(analysis: QuestionAnalysis, candidates: list[Candidate], weights: di
         c.score = sum(weights.get(name, 0.0) * value for name, value in c.features.items())
 
 
+def quoted_sentences(analysis: QuestionAnalysis, ranked: list[Candidate], idf: Callable[[str], float]) -> list[Candidate]:
+    """The sentence(s) the answer quotes, the first carrying the short answer (`.short`) and kept if only one fits.
+
+    When the best sentence holds no answer of the asked type (no date for "when", no name for "who",
+    no "because"/"after" for "why") but a close rival of the same article does, the rival comes first and
+    the best one is quoted beside it: the best sentence often restates the question, its neighbour answers it.
+    """
+    best = ranked[0]
+    best.short = extract_short_answer(analysis, best.text, _date_of(best.passage), idf)
+    if best.short is None and not _states_reason(analysis, best):
+        for c in ranked[1:4]:
+            if c.passage.article_id != best.passage.article_id:
+                continue
+            c.short = extract_short_answer(analysis, c.text, _date_of(c.passage), idf)
+            if c.short or _states_reason(analysis, c):
+                return [c, best]
+    return [best] + _close_runner_up(ranked)
+
+
+def _states_reason(analysis: QuestionAnalysis, candidate: Candidate) -> bool:
+    return analysis.answer_type == "reason" and bool(_REASON_CUE.search(candidate.text))
+
+
 def _close_runner_up(ranked: list[Candidate]) -> list[Candidate]:
     """The second-best sentence of the same article when the ranker can hardly tell it from the best.
 
@@ -225,8 +253,7 @@ def _relative_features(analysis: QuestionAnalysis, candidates: list[Candidate]) 
         order.setdefault(c.passage.article_id, []).append(c)
     for group in order.values():
         ordered = sorted(group, key=lambda c: c.start)
-        # Question words the article's opening already uses name its topic; the rest single out the answer.
-        opening = set(terms(ordered[0].passage.title)) | {t for c in ordered[:2] if c.start < 400 for t in terms(c.text)}
+        opening = _opening_terms(ordered)
         specific = [t for t in analysis.terms if t not in opening]
         for index, c in enumerate(ordered):
             c.features["position"] = 1.0 / (1.0 + index)
@@ -241,6 +268,28 @@ def _relative_features(analysis: QuestionAnalysis, candidates: list[Candidate]) 
         for name in ("meaning", "words", "specific"):
             c.features[f"untyped_{name}"] = c.features[name] if untyped else 0.0
         c.features["reason_cue"] = 1.0 if analysis.answer_type == "reason" and _REASON_CUE.search(c.text) else 0.0
+
+
+def _opening_terms(ordered: list[Candidate]) -> set[str]:
+    """Words of an article's title and first sentences (candidates in article order): they name its topic."""
+    return set(terms(ordered[0].passage.title)) | {t for c in ordered[:2] if c.start < 400 for t in terms(c.text)}
+
+
+def _specific_questions(analysis: QuestionAnalysis, candidates: list[Candidate]) -> dict[str, str]:
+    """Per article, the question without the words its opening already uses: what singles out the answer.
+
+    "Who established New York's Hit Factory recording studio?" against an article about the Hit Factory
+    becomes "Who established recording" — closer in meaning to "The studio was founded by …".
+    """
+    by_article: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        by_article.setdefault(c.passage.article_id, []).append(c)
+    questions = {}
+    for article_id, group in by_article.items():
+        opening = _opening_terms(sorted(group, key=lambda c: c.start))
+        kept = [token for token in analysis.text.split() if not (terms(token) and terms(token)[0] in opening)]
+        questions[article_id] = " ".join(kept) or analysis.text
+    return questions
 
 
 def _weighted_share(question_terms: tuple[str, ...], present: set[str], weight: dict[str, float]) -> float:
@@ -284,6 +333,32 @@ def best_option(analysis: QuestionAnalysis, sentence: str, published: date | Non
     nearest a matching word: in "Lavrov visited Islamabad in April this year, and Pakistan's
     ministers visited Russia last year", Lavrov's visit is April, the ministers' last year.
     """
+    options = answer_options(analysis, sentence, published)
+    if not options:
+        return None
+    question_lower = analysis.text.lower()
+    anchor_positions = _term_positions(sentence, analysis.terms)
+    clauses = _clauses(sentence)
+
+    def clause_weight(span: SpanMatch) -> float:
+        start, end = next(((s, e) for s, e in clauses if s <= span.start < e), (0, len(sentence)))
+        present = set(terms(sentence[start:end]))
+        return sum(idf(t) for t in set(analysis.terms) if t in present)
+
+    def preference(option: tuple[SpanMatch, str, float]) -> tuple:
+        span, _, fit = option
+        fresh = not any(re.search(rf"\b{re.escape(w)}\b", question_lower) for w in words(span.text) if len(w) > 2)
+        distance = _distance(span, anchor_positions, sentence) if anchor_positions else 0.0
+        return (-fit, -fresh, -beside_head(analysis, sentence, span), -clause_weight(span), distance)
+
+    span, label, fit = min(options, key=preference)
+    fresh = not any(re.search(rf"\b{re.escape(w)}\b", question_lower) for w in words(span.text) if len(w) > 2)
+    total = sum(idf(t) for t in set(analysis.terms)) or 1.0
+    return label, fit if fresh else fit * 0.5, clause_weight(span) / total
+
+
+def answer_options(analysis: QuestionAnalysis, sentence: str, published: date | None) -> list[tuple[SpanMatch, str, float]]:
+    """Every (span, short answer, fit 0..1) in `sentence` of the kind the question asks for and not named in it."""
     kind = analysis.answer_type
     question_lower = analysis.text.lower()
     if kind == "date":
@@ -297,28 +372,17 @@ def best_option(analysis: QuestionAnalysis, sentence: str, published: date | Non
         found = {"person": people, "name": names, "place": lambda text: places(text) or names(text)}[kind](sentence)
         options = [(m, m.text, 1.0 if " " in m.text else 0.8) for m in found if m.start > 0 or " " in m.text]
     else:
-        return None
-    options = [(m, label, fit) for m, label, fit in options if m.text.lower() not in question_lower and not _all_in_question(m.text, question_lower)]
-    if not options:
-        return None
-    anchor_positions = _term_positions(sentence, analysis.terms)
-    clauses = _clauses(sentence)
+        return []
+    return [(m, label, fit) for m, label, fit in options if m.text.lower() not in question_lower and not _all_in_question(m.text, question_lower)]
 
-    def clause_weight(span: SpanMatch) -> float:
-        start, end = next(((s, e) for s, e in clauses if s <= span.start < e), (0, len(sentence)))
-        present = set(terms(sentence[start:end]))
-        return sum(idf(t) for t in set(analysis.terms) if t in present)
 
-    def preference(option: tuple[SpanMatch, str, float]) -> tuple:
-        span, _, fit = option
-        fresh = not any(re.search(rf"\b{re.escape(w)}\b", question_lower) for w in words(span.text) if len(w) > 2)
-        distance = _distance(span, anchor_positions, sentence) if anchor_positions else 0.0
-        return (-fit, -fresh, -clause_weight(span), distance)
-
-    span, label, fit = min(options, key=preference)
-    fresh = not any(re.search(rf"\b{re.escape(w)}\b", question_lower) for w in words(span.text) if len(w) > 2)
-    total = sum(idf(t) for t in set(analysis.terms)) or 1.0
-    return label, fit if fresh else fit * 0.5, clause_weight(span) / total
+def beside_head(analysis: QuestionAnalysis, sentence: str, span: SpanMatch) -> bool:
+    """The span stands next to the question's head noun: "producer Robert Evans", "the Hackarmy trojan"."""
+    if not analysis.head:
+        return False
+    before = terms(" ".join(sentence[:span.start].split()[-3:]))
+    after = terms(" ".join(sentence[span.end:].split()[:3]))
+    return bool(set(analysis.head) & (set(before) | set(after) | set(terms(span.text))))
 
 
 def _amount_fit(analysis: QuestionAnalysis, sentence: str, match: SpanMatch) -> float:
@@ -380,7 +444,7 @@ def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate],
     lead_words = len(lead.split()) + 1 if lead else 0
     if len(chosen) > 1 and lead_words + sum(len(c.text.split()) + 1 for c in chosen) > MAX_WORDS:
         chosen = [best]
-    chosen = sorted(chosen, key=lambda c: c.start)
+    chosen = sorted(chosen, key=lambda c: (c.passage.article_id != best.passage.article_id, c.start))
     if len(chosen) == 1:
         shown = [f"{_trim(best.text, MAX_WORDS - lead_words - 1, analysis)} [1]"]
     else:

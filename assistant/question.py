@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.head_nouns import head_phrase, head_type
+from assistant.spans import DEMONYMS
 from assistant.terms import STOP_WORDS, stem, terms, words
 
 # Evaluation kinds (question sets use these) and the answer type the extractor looks for.
@@ -13,7 +15,7 @@ KINDS = ("when", "who", "where", "how_much", "what", "why", "yes_no")
 _RULES: list[tuple[str, str, str]] = [
     # (pattern at/near the start, kind, answer type)
     (r"^(when|since when|until when|by when)\b", "when", "date"),
-    (r"\b(what|which) (year|month|day|date|decade|season)\b", "when", "date"),
+    (r"\b(what|which) (years?|months?|days?|dates?|decades?|seasons?)\b", "when", "date"),
     (r"\bwhat time\b", "when", "date"),
     (r"^how long\b|\bfor how long\b|\bhow many (years|months|weeks|days|hours|minutes)\b", "how_much", "duration"),
     (r"\bhow (much|many)\b|\bby how much\b|\bwhat (percentage|proportion|share|fraction|number|amount|sum|price|cost|figure|total|rate|value)\b|\bhow (big|large|high|low|old|far|fast|tall|heavy)\b|\bwhat (was|is|were|are|will be) the (\w+ )?(size|value|price|cost|total|number|amount|figure|rate|bill)\b", "how_much", "number"),
@@ -25,6 +27,7 @@ _RULES: list[tuple[str, str, str]] = [
     (r"^why\b|\bwhat (is|was|were|are) the reasons?\b|\bfor what reason\b|\bwhat (caused|prompted|led to)\b|\bhow come\b", "why", "reason"),
     (r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|shall|may|might)\b", "yes_no", "yesno"),
 ]
+_KIND_OF_TYPE = {"date": "when", "person": "who", "place": "where", "money": "how_much", "number": "how_much", "name": "what"}
 _QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "long", "name", "kind", "type"}
 _TYPE_WORDS = {"date": {"year", "month", "day", "date", "time", "decade", "season"}, "number": {"number", "amount", "percentage", "figure", "total"},
                "duration": {"long", "year", "month", "week", "day", "hour", "minut"}}
@@ -39,6 +42,7 @@ class QuestionAnalysis:
     anchors: tuple[str, ...]  # names and numbers the question is about: the evidence must mention them
     granularity: str | None = None  # for dates: "year", "month" or "day" when the question says so
     unit: str | None = None  # for "how many X": the stem of X, which the number should count
+    head: tuple[str, ...] = ()  # stems of the noun phrase after "which"/"what": "producer" in "which film producer"
 
 
 def analyse(question: str) -> QuestionAnalysis:
@@ -48,9 +52,13 @@ def analyse(question: str) -> QuestionAnalysis:
         if re.search(pattern, lowered):
             kind, answer_type = rule_kind, rule_type
             break
+    if answer_type in ("other", "name"):
+        # "Which judge …", "what is the new cap …": the head noun says more than the question word.
+        answer_type = head_type(question) or answer_type
+        kind = _KIND_OF_TYPE.get(answer_type, kind)
     if answer_type == "number" and re.search(r"\b(percent|percentage|per cent|%)", lowered):
         answer_type = "percent"
-    elif answer_type == "number" and re.search(r"\b(cost|price|worth|paid|pay|spend|spent|earn|earned|profit|profits|revenue|sales|money|fine|fined|salary|budget|sum|loss|losses|deal|bid|fee|value|valued|raise|raised)\b", lowered):
+    elif answer_type == "number" and re.search(r"\b(cost|price|worth|paid|pay|spend|spent|earn|earned|profit|profits|revenue|sales|money|fine|fined|salary|budget|sum|loss|losses|deal|bid|fee|value|valued|raise|raised|charge|charged|charges|fare|fares|sell|sold)\b", lowered):
         answer_type = "money"
     granularity = None
     if answer_type == "date":
@@ -62,7 +70,8 @@ def analyse(question: str) -> QuestionAnalysis:
     if answer_type == "number":
         match = re.search(r"\bhow many (\w+)", lowered)
         unit = stem(match.group(1)) if match else None
-    return QuestionAnalysis(question, kind, answer_type, question_terms, _anchors(question), granularity, unit)
+    head = tuple(stem(w) for w in head_phrase(question) if w not in STOP_WORDS and w.title() not in DEMONYMS)
+    return QuestionAnalysis(question, kind, answer_type, question_terms, _anchors(question), granularity, unit, head)
 
 
 def _anchors(question: str) -> tuple[str, ...]:

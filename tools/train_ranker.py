@@ -20,7 +20,7 @@ from assistant import Assistant
 from assistant.backends import make_answerer
 from assistant.evaluation import load_questions
 from assistant.evaluation.metrics import contains_answer
-from assistant.extractive import FEATURES, _close_runner_up, _compose, _date_of, extract_short_answer
+from assistant.extractive import FEATURES, _compose, quoted_sentences
 from assistant.question import analyse
 
 C_FINAL = 3.0  # regularisation chosen by the cross-validation printed below
@@ -58,8 +58,7 @@ def answer_accuracy(model, groups) -> float:
         for c, score in zip(candidates, model.decision_function(x)):
             c.score = float(score)
         ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
-        ranked[0].short = extract_short_answer(analysis, ranked[0].text, _date_of(ranked[0].passage), idf)
-        text = _compose(q.question, analysis, [ranked[0]] + _close_runner_up(ranked), 1.0).text
+        text = _compose(q.question, analysis, quoted_sentences(analysis, ranked, idf), 1.0).text
         hits += len(text.split()) <= 60 and any(contains_answer(text, form) for form in q.answers)
     return hits / len(groups)
 
