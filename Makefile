@@ -41,7 +41,7 @@ bench: setup
 
 # Refit the extractive answerer's sentence ranker on the training and development sets (needs the BBC store from eval-bbc).
 train-ranker: setup
-	$(BIN)/python tools/train_ranker.py .data/bbc tests/data/bbc_train.jsonl tests/data/bbc_dev.jsonl
+	$(BIN)/python tools/train_ranker.py .data/bbc tests/data/bbc_train.jsonl tests/data/bbc_train_para.jsonl tests/data/bbc_dev.jsonl
 
 clean:
 	rm -rf $(VENV) .data reports .pytest_cache

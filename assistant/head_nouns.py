@@ -45,7 +45,16 @@ NUMBER_NOUNS = set("""
 number amount figure total level cap limit ceiling rate percentage proportion share stake fraction ratio
 score scoreline tally margin majority ranking rank position attendance population crowd capacity age
 height length distance speed weight temperature size count time
-most least maximum minimum highest lowest
+most least maximum minimum highest lowest rise increase cut fall drop growth decline gain
+""".split())
+
+NAME_NOUNS = set("""
+company firm business brand label product model film movie book novel album song single track show series programme
+play musical band group act team club side party union court body agency organisation organization institute
+charity bank airline carrier operator retailer chain network channel station newspaper magazine paper website site
+publisher studio competition tournament championship cup league event award prize title format standard project
+scheme plan policy law bill treaty deal campaign system technology service software game console device drug word
+language currency operation constituency seat name title nickname
 """.split())
 
 DATE_NOUNS = set("year years month months day days date dates decade season era century".split())
@@ -58,27 +67,37 @@ when where why how while if
 """.split())
 
 # (head-noun set, answer type), in the order a phrase is checked.
-_TYPES = ((DATE_NOUNS, "date"), (PERSON_NOUNS, "person"), (PLACE_NOUNS, "place"), (MONEY_NOUNS, "money"), (NUMBER_NOUNS, "number"))
+_TYPES = ((DATE_NOUNS, "date"), (PERSON_NOUNS, "person"), (PLACE_NOUNS, "place"), (MONEY_NOUNS, "money"), (NUMBER_NOUNS, "number"),
+          (NAME_NOUNS, "name"))
 
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:is|was|are|were|will be)\s+)?(?:the\s+|a\s+|an\s+)?(.*)", re.IGNORECASE)
 _CALLED = re.compile(r"\b(?:called|named|known as)\s*\??$", re.IGNORECASE)
-_SOLD_FOR = re.compile(r"\bwhat\b.*(?:\b(?:sell|sold|fetch|fetched|go|went|auctioned)\s+for\b|\b(?:cost|pay|paid|charge|charged|earn|earned|raise|raised)\s*\??$)", re.IGNORECASE)
+_SOLD_FOR = re.compile(r"\bwhat\b.*(?:\b(?:sell|sold|fetch|fetched|go|went|auctioned)\s+for\b|\bcosts?\b|\b(?:cost|pay|paid|charge|charged|earn|earned|raise|raised)\s*\??$)", re.IGNORECASE)
 
 
 def head_phrase(question: str) -> list[str]:
     """The words of the noun phrase after "which"/"what (is the)", up to the first verb or preposition.
 
     "Which MP's bill …" asks for the MP: the phrase ends at a possessive. "What was Dibaba's winning
-    time …" asks for the time: after "what was", a possessive owner is skipped.
+    time …" asks for the time: after "what was", a possessive owner is skipped. "Which car company holds
+    a stake …": a word like "holds" or "announced" after a known noun is the verb, and ends it.
     """
     match = _WHICH.search(question)
     if not match:
         return []
     after_copula = bool(match.group(1))
+    tokens = re.findall(r"[A-Za-z][A-Za-z'’\-]*", match.group(2))[:8]
     phrase: list[str] = []
-    for token in re.findall(r"[A-Za-z][A-Za-z'’\-]*", match.group(2))[:6]:
+    for index, token in enumerate(tokens):
         word = re.sub(r"['’]s?$", "", token.lower())
-        if token[0].islower() and word in _PHRASE_END:
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if word in ("sort", "kind", "type") and following == "of":
+            continue
+        if word == "of" and phrase and phrase[-1] in ("sort", "kind", "type"):
+            continue
+        if token[0].islower() and word in _PHRASE_END and not (word == "of" and following[:1].isupper()):
+            break
+        if token[0].islower() and phrase and _noun_type(phrase[-1]) and _noun_type(word) is None and re.search(r"(?:[^s]s|ed)$", word):
             break
         if word != token.lower():  # possessive
             if after_copula:
@@ -90,11 +109,20 @@ def head_phrase(question: str) -> list[str]:
     return phrase
 
 
+def _noun_type(word: str) -> str | None:
+    for nouns, answer_type in _TYPES:
+        if word in nouns or (word.endswith("s") and word[:-1] in nouns):
+            return answer_type
+    if re.search(r"[a-z]{3}(?:ist|ian)s?$", word):  # strategist, politician, historian
+        return "person"
+    return None
+
+
 def head_type(question: str) -> str | None:
     """date / person / place / money / number from the head noun; "name" for another "which X"; None when unsure.
 
-    The last matching word of the phrase is its head ("Saudi minister", "winning time"), except that a
-    possessive owner ("Dibaba's winning time") never is.
+    The last known noun of the phrase is its head, as in English compounds: "Saudi minister", "film
+    producer", "Manchester City striker", "winning time".
     """
     if _SOLD_FOR.search(question):
         return "money"
@@ -102,9 +130,9 @@ def head_type(question: str) -> str | None:
         return "name"
     phrase = head_phrase(question)
     for word in reversed(phrase):
-        for nouns, answer_type in _TYPES:
-            if word in nouns or (word.endswith("s") and word[:-1] in nouns):
-                return answer_type
+        answer_type = _noun_type(word)
+        if answer_type:
+            return answer_type
     if phrase and re.search(r"\bwhich\s", question, re.IGNORECASE):
         return "name"
     return None

@@ -14,10 +14,10 @@ KINDS = ("when", "who", "where", "how_much", "what", "why", "yes_no")
 
 _RULES: list[tuple[str, str, str]] = [
     # (pattern at/near the start, kind, answer type)
-    (r"^(when|since when|until when|by when)\b", "when", "date"),
+    (r"^(when|since when|until when|by when)\b|\b(since|until|by) when\b|\bwhen (did|does|do|is|was|were|will|would|has|have|had)\b", "when", "date"),
     (r"\b(what|which) (years?|months?|days?|dates?|decades?|seasons?)\b", "when", "date"),
     (r"\bwhat time\b", "when", "date"),
-    (r"^how long\b|\bfor how long\b|\bhow many (years|months|weeks|days|hours|minutes)\b", "how_much", "duration"),
+    (r"\bhow (long|quickly|soon)\b|\bhow many (years|months|weeks|days|hours|minutes)\b", "how_much", "duration"),
     (r"\bhow (much|many)\b|\bby how much\b|\bwhat (percentage|proportion|share|fraction|number|amount|sum|price|cost|figure|total|rate|value)\b|\bhow (big|large|high|low|old|far|fast|tall|heavy)\b|\bwhat (was|is|were|are|will be) the (\w+ )?(size|value|price|cost|total|number|amount|figure|rate|bill)\b", "how_much", "number"),
     (r"^(who|whom|whose)\b|\b(which|what) (person|man|woman|player|minister|actor|actress|singer|star|boss|chief|executive|director|coach|manager|leader|politician|chairman|president|author|band|group)\b|\bwho\b", "who", "person"),
     (r"^where\b|\b(which|what) (\w+ )?(country|city|town|place|venue|stadium|region|nation|state|capital|location|county|continent)\b|\bwhere\b", "where", "place"),
@@ -52,10 +52,12 @@ def analyse(question: str) -> QuestionAnalysis:
         if re.search(pattern, lowered):
             kind, answer_type = rule_kind, rule_type
             break
-    if answer_type in ("other", "name"):
-        # "Which judge …", "what is the new cap …": the head noun says more than the question word.
-        answer_type = head_type(question) or answer_type
-        kind = _KIND_OF_TYPE.get(answer_type, kind)
+    # "Which judge …", "which Manchester City striker …", "what is the new cap …": without a question
+    # word that settles it (who, when, how much …), the head noun says what is asked for.
+    settled = re.search(r"\b(who|whom|whose|when|where|why|how)\b|\bwhat time\b", lowered) and answer_type not in ("other", "name")
+    head = None if settled else head_type(question)
+    if head:
+        kind, answer_type = _KIND_OF_TYPE.get(head, kind), head
     if answer_type == "number" and re.search(r"\b(percent|percentage|per cent|%)", lowered):
         answer_type = "percent"
     elif answer_type == "number" and re.search(r"\b(cost|price|worth|paid|pay|spend|spent|earn|earned|profit|profits|revenue|sales|money|fine|fined|salary|budget|sum|loss|losses|deal|bid|fee|value|valued|raise|raised|charge|charged|charges|fare|fares|sell|sold)\b", lowered):
