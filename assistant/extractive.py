@@ -32,7 +32,7 @@ from ingest.sentences import split_sentences
 
 MAX_WORDS = 60
 CONFIDENCE_SCALE = 1.6
-RUNNER_UP_MARGIN = 2.0  # score gap (log-odds under the listwise ranker) below which the second sentence is quoted too
+RUNNER_UP_MARGIN = 3.0  # score gap (log-odds under the listwise ranker) below which the second sentence is quoted too
 WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
 MAX_CANDIDATES = 64  # sentences embedded per question: bounds latency
 FEATURES = ("meaning", "words", "focus", "context", "type", "rank", "position", "novelty", "specific", "clause", "length",

@@ -17,6 +17,7 @@ PERCENT = re.compile(rf"\b{_NUM}(?:\s?%|\s?(?:per ?cent|percent)(?:age points?)?
 DURATION = re.compile(rf"\b{_NUM}(?:[- ](?:and[- ]a[- ]half[- ])?)(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century|seasons?)(?:[- ]long|[- ]old)?\b", re.IGNORECASE)
 NUMBER = re.compile(rf"(?:[$£€¥]\s?)?\b{_NUM}{_SCALE}?(?:\s?%)?(?-i:\s(?:[a-z]+[- ])?[a-z]+s\b)?", re.IGNORECASE)
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.|Mc[A-Z][a-z]+|O'[A-Z][a-z]+)(?:\s+(?:de|van|von|da|del|bin|al|le|la|of)?\s*(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]{2,}|[A-Z]\.))*")
+_BASED = re.compile(r"\b([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)-based\b")
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|to|near|into|across|throughout|outside|inside|visited|visit|based in|held in)\s+(?:the\s+)?$", re.IGNORECASE)
 _NOT_NAMES = {m.title() for m in MONTHS} | {d.title() for d in WEEKDAYS} | {
     "The", "A", "An", "He", "She", "It", "They", "We", "I", "But", "And", "In", "On", "At", "For", "Mr", "Mrs", "Ms", "Dr", "Sir",
@@ -77,8 +78,10 @@ def names(sentence: str) -> list[SpanMatch]:
 
 
 def places(sentence: str) -> list[SpanMatch]:
-    """Names that follow a place cue ("in", "at", "from", "visited" …)."""
-    return [n for n in names(sentence) if _PLACE_CUE.search(sentence[max(0, n.start - 20):n.start])]
+    """Names that follow a place cue ("in", "at", "from", "visited" …) or come before "-based"."""
+    found = [n for n in names(sentence) if _PLACE_CUE.search(sentence[max(0, n.start - 20):n.start])]
+    found += [SpanMatch(m.start(1), m.end(1), m.group(1)) for m in _BASED.finditer(sentence)]  # "Bracknell-based Exel"
+    return found
 
 
 def people(sentence: str) -> list[SpanMatch]:
