@@ -1,10 +1,14 @@
-"""Fit the extractive answerer's sentence-ranking weights on question sets, with cross-validation.
+"""Fit the extractive answerer's sentence-ranking weights on question sets, and estimate what they do on unseen questions.
 
     python tools/train_ranker.py DATA_DIR QUESTIONS.jsonl [MORE.jsonl ...]
 
 DATA_DIR must already hold the collection the questions are about. A sentence is a positive when it
-contains an expected answer form. Prints leave-fold-out top-1 accuracy (the honest estimate on unseen
-questions) and writes assistant/ranker_weights.json, which the answerer loads.
+contains an expected answer form. Prints, from 5-fold cross-validation (each question answered by a
+ranker fitted without it — the honest estimate on unseen questions):
+- sentence top-1/2/3 accuracy and answer accuracy for several regularisation strengths;
+- for several refusal thresholds: answer accuracy with refusals counted as wrong, the share of
+  answerable questions refused, and the share of unanswerable ones refused, per question file.
+Then writes assistant/ranker_weights.json (fitted on everything), which the answerer loads.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,47 +25,47 @@ from assistant import Assistant
 from assistant.backends import make_answerer
 from assistant.evaluation import load_questions
 from assistant.evaluation.metrics import contains_answer
-from assistant.extractive import FEATURES, _compose, quoted_sentences
+from assistant.extractive import CONFIDENCE_SCALE, FEATURES, _compose, confidence_features, quoted_sentences
 from assistant.question import analyse
 
 C_FINAL = 3.0  # regularisation chosen by the cross-validation printed below
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 OUT = Path(__file__).resolve().parent.parent / "assistant" / "ranker_weights.json"
 
 
-def collect(assistant: Assistant, paths: list[str]):
+@dataclass
+class Group:
+    """One question: its candidate sentences' features and which of them hold an expected answer."""
+
+    source: str
+    question: object
+    analysis: object
+    candidates: list
+    evidence: list
+    x: np.ndarray
+    y: np.ndarray
+
+
+def collect(assistant: Assistant, paths: list[str]) -> tuple[list[Group], object]:
     answerer = make_answerer("extractive", assistant)
     groups = []
     for path in paths:
         for q in load_questions(path):
-            if not q.answerable:
-                continue
             analysis = analyse(q.question)
-            candidates = answerer._candidates(answerer._with_neighbours(assistant.retrieve(q.question, assistant.settings.k)))
+            evidence = answerer._with_neighbours(assistant.retrieve(q.question, assistant.settings.k))
+            candidates = answerer._candidates(evidence)
+            if not candidates:
+                continue
             answerer.features(analysis, candidates)
             x = np.array([[c.features.get(f, 0.0) for f in FEATURES] for c in candidates])
             y = np.array([any(contains_answer(c.text, form) for form in q.answers) for c in candidates])
-            if y.any():
-                groups.append((q.id, x, y, (q, analysis, candidates, answerer.idf)))
-    return groups
+            groups.append(Group(Path(path).stem, q, analysis, candidates, evidence, x, y))
+    return groups, answerer.idf
 
 
-def top1(model, groups, n: int = 1) -> float:
-    hits = 0
-    for _, x, y, _ in groups:
-        hits += bool(y[np.argsort(-model.decision_function(x))[:n]].any())
-    return hits / len(groups)
-
-
-def answer_accuracy(model, groups) -> float:
-    """The whole extractive answer (short answer + quoted sentence(s), at most 60 words) holds an expected form."""
-    hits = 0
-    for _, x, _, (q, analysis, candidates, idf) in groups:
-        for c, score in zip(candidates, model.decision_function(x)):
-            c.score = float(score)
-        ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
-        text = _compose(q.question, analysis, quoted_sentences(analysis, ranked, idf), 1.0).text
-        hits += len(text.split()) <= 60 and any(contains_answer(text, form) for form in q.answers)
-    return hits / len(groups)
+def trainable(groups: list[Group]) -> list[Group]:
+    """Answerable questions with at least one sentence holding the answer: the ones that teach ranking."""
+    return [g for g in groups if g.y.any()]
 
 
 class Listwise:
@@ -69,21 +74,21 @@ class Listwise:
     def __init__(self, c: float) -> None:
         self.c = c
 
-    def fit(self, groups) -> "Listwise":
+    def fit(self, groups: list[Group]) -> "Listwise":
         from scipy.optimize import minimize
 
-        dims = groups[0][1].shape[1]
+        dims = groups[0].x.shape[1]
 
         def loss(w):
             total, grad = 0.0, np.zeros(dims)
-            for _, x, y, _ in groups:
-                s = x @ w
+            for g in groups:
+                s = g.x @ w
                 s = s - s.max()
                 p = np.exp(s) / np.exp(s).sum()
-                pos = p[y].sum()
+                pos = p[g.y].sum()
                 total -= np.log(pos + 1e-12)
                 # gradient of -log(sum_pos p) = E_p[x] - E_{p|pos}[x]
-                grad += p @ x - (p[y] @ x[y]) / (pos + 1e-12)
+                grad += p @ g.x - (p[g.y] @ g.x[g.y]) / (pos + 1e-12)
             total += 0.5 * (w @ w) / self.c
             grad += w / self.c
             return total / len(groups), grad / len(groups)
@@ -91,33 +96,68 @@ class Listwise:
         self.coef_ = minimize(loss, np.zeros(dims), jac=True, method="L-BFGS-B").x
         return self
 
-    def decision_function(self, x):
+    def decision_function(self, x: np.ndarray) -> np.ndarray:
         return x @ self.coef_
 
 
-def fit(groups, c: float):
-    return Listwise(c).fit(groups)
+def top_n(model: Listwise, groups: list[Group], n: int) -> float:
+    return float(np.mean([g.y[np.argsort(-model.decision_function(g.x))[:n]].any() for g in groups]))
+
+
+def answer(model: Listwise, g: Group, idf) -> tuple[bool, float]:
+    """(the answer text holds an expected form, its confidence) with this model ranking the sentences."""
+    for c, score in zip(g.candidates, model.decision_function(g.x)):
+        c.score = float(score)
+    ranked = sorted(g.candidates, key=lambda c: c.score, reverse=True)
+    text = _compose(g.question.question, g.analysis, quoted_sentences(g.analysis, ranked, idf), 1.0).text
+    correct = g.question.answerable and len(text.split()) <= 60 and any(contains_answer(text, form) for form in g.question.answers)
+    confidence = min(1.0, CONFIDENCE_SCALE * confidence_features(g.analysis, ranked, g.evidence)["rule"])
+    return bool(correct), confidence
+
+
+def folds(n: int, k: int = 5) -> list[np.ndarray]:
+    order = np.random.default_rng(0).permutation(n)
+    return [order[i::k] for i in range(k)]
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     data_dir, paths = sys.argv[1], sys.argv[2:]
     with Assistant(data_dir=data_dir) as assistant:
-        groups = collect(assistant, paths)
-    print(f"{len(groups)} questions with a sentence holding the answer")
-    rng = np.random.default_rng(0)
-    order = rng.permutation(len(groups))
-    folds = [order[i::5] for i in range(5)]
-    for c in (0.3, 1.0, 3.0, 10.0, 30.0):
+        groups, idf = collect(assistant, paths)
+    ranking = trainable(groups)
+    print(f"{len(groups)} questions, {len(ranking)} with a sentence holding the answer")
+    for c in (0.3, 1.0, 3.0, 10.0):
         scores = []
-        for fold in folds:
+        for fold in folds(len(ranking)):
             held = set(fold.tolist())
-            model = fit([g for i, g in enumerate(groups) if i not in held], c)
-            held_groups = [g for i, g in enumerate(groups) if i in held]
-            scores.append([top1(model, held_groups, n) for n in (1, 2, 3)] + [answer_accuracy(model, held_groups)])
+            model = Listwise(c).fit([g for i, g in enumerate(ranking) if i not in held])
+            held_groups = [g for i, g in enumerate(ranking) if i in held]
+            scores.append([top_n(model, held_groups, n) for n in (1, 2, 3)] + [np.mean([answer(model, g, idf)[0] for g in held_groups])])
         print(f"C={c}: cross-validated top-1/2/3 sentence accuracy and answer accuracy {np.round(np.mean(scores, axis=0), 3)}")
-    model = fit(groups, C_FINAL)
-    print(f"training top-1 {top1(model, groups):.3f}")
+
+    # End to end on every question (answerable or not), each answered by a ranker that never saw it.
+    results: list[tuple[Group, bool, float]] = []
+    for fold in folds(len(groups)):
+        held = set(fold.tolist())
+        model = Listwise(C_FINAL).fit(trainable([g for i, g in enumerate(groups) if i not in held]))
+        results += [(groups[i], *answer(model, groups[i], idf)) for i in sorted(held)]
+    print("cross-validated, refusals counted: accuracy / answerable refused | unanswerable refused, per file")
+    for threshold in THRESHOLDS:
+        cells = []
+        for source in dict.fromkeys(g.source for g in groups):
+            answerable = [(ok, conf) for g, ok, conf in results if g.source == source and g.question.answerable]
+            unanswerable = [conf for g, ok, conf in results if g.source == source and not g.question.answerable]
+            cell = f"{source}:"
+            if answerable:
+                cell += f" {np.mean([ok and conf >= threshold for ok, conf in answerable]):.3f}/{np.mean([conf < threshold for _, conf in answerable]):.3f}"
+            if unanswerable:
+                cell += f" |{np.mean([conf < threshold for conf in unanswerable]):.3f}"
+            cells.append(cell)
+        print(f"  min_confidence {threshold:.2f}  " + "  ".join(cells))
+
+    model = Listwise(C_FINAL).fit(ranking)
+    print(f"training top-1 {top_n(model, ranking, 1):.3f}")
     weights = {f: round(float(w), 4) for f, w in zip(FEATURES, model.coef_)}
     OUT.write_text(json.dumps(weights, indent=2) + "\n")
     print(json.dumps(weights, indent=2))
