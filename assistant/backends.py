@@ -14,12 +14,15 @@ A missing optional package is a BackendError naming the extra, raised here, befo
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from assistant.errors import ConfigError
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
+
+log = logging.getLogger(__name__)
 
 LLM_BACKENDS = ("openai", "ollama", "llamacpp")
 BACKENDS = ("extractive",) + LLM_BACKENDS + ("overlap",)
@@ -44,7 +47,18 @@ def _extractive(assistant: "Assistant"):
     lexical = assistant.lexical
     lexical.ensure(assistant.store)
     whole = HybridRetriever(assistant.store, assistant.embedder, lexical).whole_articles
-    return ExtractiveAnswerer(assistant.embedder.embed, lexical.idf, assistant.settings.min_confidence, expand=whole)
+    return ExtractiveAnswerer(assistant.embedder.embed, lexical.idf, assistant.settings.min_confidence, expand=whole, read=_reader())
+
+
+def _reader():
+    """The fine-tuned reader's embed function; None (with a warning) when its model file is missing."""
+    from assistant.reader import READER_FILE, Reader
+
+    if not Reader.available():
+        log.warning("reader model %s is missing: answers fall back to the base model's similarity (less accurate); "
+                    "reinstall the package or run `make train-answerer`", READER_FILE)
+        return None
+    return Reader.shared().embed
 
 
 def _llm(name: str, assistant: "Assistant"):

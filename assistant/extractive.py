@@ -2,6 +2,7 @@
 
 Each sentence of the retrieved passages is scored on
 - meaning: cosine similarity of question and sentence (the embedding model),
+- reader: the same with the reader, the model fine-tuned to put a question next to its answering sentence,
 - words: idf-weighted share of the question's content words found in the sentence,
 - context: the same share over the article's title and passage, since a sentence often says "the firm",
 - type: whether it holds the kind of answer asked for (a date for "when", an amount for "how much", …),
@@ -36,7 +37,7 @@ RUNNER_UP_MARGIN = 3.0  # score gap (log-odds under the listwise ranker) below w
 WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
 MAX_CANDIDATES = 64  # sentences embedded per question: bounds latency
 FEATURES = ("meaning", "words", "focus", "context", "type", "rank", "position", "novelty", "specific", "clause", "length",
-            "untyped_meaning", "untyped_words", "untyped_specific", "reason_cue", "head", "specific_meaning")
+            "untyped_meaning", "untyped_words", "untyped_specific", "reason_cue", "head", "specific_meaning", "reader")
 _REASON_CUE = re.compile(r"\b(because|after|over|due to|amid|following|demand\w*|protest\w*|in order to|so that|since|reason|blamed|caused|as a result|led to|prompted|concern\w* (?:about|over)|accus\w*)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(not|no|never|denied|denies|rejected|refused|failed|won't|didn't|doesn't|isn't|wasn't|cannot|can't)\b", re.IGNORECASE)
 
@@ -58,8 +59,10 @@ class ExtractiveAnswerer:
     """Answer = best sentence + the short answer in it, cited; or a refusal when the evidence is weak."""
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray], idf: Callable[[str], float], min_confidence: float = 0.35,
-                 expand: Callable[[list[str]], list[Passage]] | None = None, expand_articles: int = 3) -> None:
+                 expand: Callable[[list[str]], list[Passage]] | None = None, expand_articles: int = 3,
+                 read: Callable[[list[str]], np.ndarray] | None = None) -> None:
         self.embed = embed
+        self.read = read  # the fine-tuned reader (assistant.reader); without it, "reader" repeats "meaning"
         self.idf = idf
         self.min_confidence = min_confidence
         self.expand = expand  # fetches all chunks of the top articles
@@ -142,9 +145,12 @@ class ExtractiveAnswerer:
         for c, vector in zip(shortlist, sentence_vectors):
             c.features["meaning"] = float(max(0.0, vector @ question_vector))
             c.features["specific_meaning"] = float(max(0.0, vector @ specific_vectors[row[c.passage.article_id]]))
+        read = self.read([analysis.text] + [c.text for c in shortlist]) if self.read else vectors[[0] + list(range(1 + len(articles), len(vectors)))]
+        for c, vector in zip(shortlist, read[1:]):
+            c.features["reader"] = float(max(0.0, vector @ read[0]))
         for c in candidates:
-            c.features.setdefault("meaning", 0.0)
-            c.features.setdefault("specific_meaning", 0.0)
+            for name in ("meaning", "specific_meaning", "reader"):
+                c.features.setdefault(name, 0.0)
         _relative_features(analysis, candidates)
 
     def _focus_weights(self, analysis: QuestionAnalysis, candidates: list[Candidate], sentence_terms: list[set[str]]) -> dict[str, dict[str, float]]:
@@ -185,14 +191,15 @@ def confidence_features(analysis: QuestionAnalysis, ranked: list[Candidate], evi
         "anchors_missing": float(len(anchors) - round(anchor_share * len(anchors))),
         "numbers_near": 1.0 if all(_mentions(near, n) for n in numbers) else 0.0,
         "meaning": f["meaning"],
+        "reader": f["reader"],
         "words": f["words"],
         "context": f["context"],
         "specific": f["specific"],
         "type_missing": 1.0 if typed and not f["type"] else 0.0,
         "score": best.score,
         "margin": best.score - ranked[1].score if len(ranked) > 1 else 5.0,
-        # the first, hand-set rule: fit of the sentence, discounted for missing answer type, names and numbers
-        "rule": (0.45 * f["meaning"] + 0.35 * f["words"] + 0.2 * f["context"]) * (0.45 + 0.55 * f["type"] if typed else 1.0)
+        # the hand-set rule: fit of the sentence (mostly the reader's), discounted for missing answer type, names and numbers
+        "rule": (0.6 * f["reader"] + 0.25 * f["words"] + 0.15 * f["context"]) * (0.45 + 0.55 * f["type"] if typed else 1.0)
         * (1.0 if all(_mentions(near, n) for n in numbers) else 0.6) * anchor_share ** 2,
     }
 
@@ -436,7 +443,7 @@ def _distance(span: SpanMatch, positions: list[int], sentence: str) -> float:
 
 
 def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate], confidence: float) -> Answer:
-    """Text = short answer, then the chosen sentence(s) in article order with their citation numbers; at most MAX_WORDS."""
+    """Text = short answer, the sentence it comes from, then any other chosen sentence, with citation numbers; at most MAX_WORDS."""
     best = chosen[0]
     lead = best.short
     if analysis.answer_type == "yesno":
@@ -444,7 +451,7 @@ def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate],
     lead_words = len(lead.split()) + 1 if lead else 0
     if len(chosen) > 1 and lead_words + sum(len(c.text.split()) + 1 for c in chosen) > MAX_WORDS:
         chosen = [best]
-    chosen = sorted(chosen, key=lambda c: (c.passage.article_id != best.passage.article_id, c.start))
+    chosen = [best] + sorted(chosen[1:], key=lambda c: c.start)  # the sentence the short answer comes from first
     if len(chosen) == 1:
         shown = [f"{_trim(best.text, MAX_WORDS - lead_words - 1, analysis)} [1]"]
     else:

@@ -79,7 +79,7 @@ def names(sentence: str) -> list[SpanMatch]:
 
 def places(sentence: str) -> list[SpanMatch]:
     """Names that follow a place cue ("in", "at", "from", "visited" …) or come before "-based"."""
-    found = [n for n in names(sentence) if _PLACE_CUE.search(sentence[max(0, n.start - 20):n.start])]
+    found = [n for n in names(sentence) if _PLACE_CUE.search(sentence[max(0, n.start - 20):n.start]) and "-based" not in n.text]
     found += [SpanMatch(m.start(1), m.end(1), m.group(1)) for m in _BASED.finditer(sentence)]  # "Bracknell-based Exel"
     return found
 

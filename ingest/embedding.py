@@ -110,11 +110,15 @@ class Embedder:
         log.info("loading embedding model %s (torch)", MODEL_ID)
         return SentenceTransformer(str(model_path()), device="cpu")
 
+    def onnx_file(self) -> Path:
+        """The ONNX model this embedder runs (the packaged weights, exported on first use)."""
+        return onnx_model(quantized=self.backend == "onnx-int8")
+
     @cached_property
     def session(self):
         import onnxruntime as ort
 
-        path = onnx_model(quantized=self.backend == "onnx-int8")
+        path = self.onnx_file()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.inter_op_num_threads = 1
@@ -281,17 +285,23 @@ def onnx_model(quantized: bool) -> Path:
 
 
 def _export(folder: Path) -> None:
-    """packaged weights -> ONNX (torch.onnx) -> fused (onnxruntime transformer optimizer) -> int8 (dynamic, per channel)."""
+    export_onnx(model_path(), folder)
+    _prune_exports(keep=folder)
+
+
+def export_onnx(path: Path, folder: Path) -> None:
+    """Transformer weights in `path` -> ONNX (torch.onnx) -> fused (onnxruntime transformer optimizer) -> int8 (dynamic,
+    per channel), written as model.onnx and model-int8.onnx in `folder`."""
     import time
 
     _offline()
     started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoConfig, AutoModel
 
-    path = model_path()
     config = AutoConfig.from_pretrained(str(path))
     # eager attention exports as plain MatMul/Softmax, which the optimizer fuses into one Attention op
     base = AutoModel.from_pretrained(str(path), attn_implementation="eager").eval()
@@ -331,8 +341,7 @@ def _export(folder: Path) -> None:
         quiet.setLevel(level)
         for leftover in (raw, fused, quantized):
             leftover.unlink(missing_ok=True)
-    log.info("exported %s to ONNX (fp32 and int8) in %s in %.1fs", MODEL_ID, folder, time.perf_counter() - started)
-    _prune_exports(keep=folder)
+    log.info("exported %s to ONNX (fp32 and int8) in %s in %.1fs", path, folder, time.perf_counter() - started)
 
 
 def _prune_exports(keep: Path, older_than: float = 3600.0) -> None:

@@ -240,3 +240,36 @@ def test_analyse_adjective_before_place_noun():
 
 def test_analyse_unit_of_how_many():
     assert analyse("How many people attended the festival?").unit == "peopl"
+
+
+@pytest.mark.parametrize("question, answer_type", [
+    # the head noun after "which"/"what" decides, not a list of question words (made-up questions, not from any set)
+    ("Which Norwegian judge dismissed the appeal?", "person"),
+    ("Which film producer is backing the remake?", "person"),
+    ("Which Leeds United striker scored twice?", "person"),
+    ("Which Morgan Stanley strategist predicted the rally?", "person"),
+    ("Which Tory MP's amendment was defeated?", "person"),
+    ("In which hotel did the band stay?", "place"),
+    ("What fee did the club pay for the winger?", "money"),
+    ("What is the new cap on foreign ownership of airlines?", "number"),
+    ("What was the runner's winning time in Oslo?", "number"),
+    ("Which Japanese car company holds a majority stake in the venture?", "name"),
+    ("Which court ruled on the merger?", "name"),
+    ("What is the budget airline's new route called?", "name"),
+    ("What did the painting sell for at auction?", "money"),
+    ("According to the report, when did the minister change his mind?", "date"),
+])
+def test_analyse_head_noun(question, answer_type):
+    assert analyse(question).answer_type == answer_type
+
+
+def test_analyse_head_stems():
+    assert analyse("Which film producer is backing the remake?").head == ("film", "produc")
+    assert analyse("Who is the chief executive of the airline?").head == ("chief", "execut")
+    assert analyse("Who founded the airline?").head == ()
+
+
+def test_places_before_based():
+    from assistant.spans import places
+
+    assert [p.text for p in places("Shares in Bracknell-based Exel rose.")] == ["Bracknell"]

@@ -11,9 +11,11 @@ from assistant.cli import main
 
 from conftest import SEED_QUESTIONS, SEEDS
 
-# Measured with the shipped ranker: accuracy 0.80, hit@8 1.0, gold cited 1.0, refusal recall 0.75,
-# false refusals 0.13. The gates sit a little below, so noise in int8 embeddings does not flip them.
-GATES = ["--min-accuracy", "0.7", "--min-hit", "1.0", "--min-cited", "0.9", "--min-refusal", "0.5", "--max-false-refusal", "0.2"]
+# Measured with the shipped reader and ranker (trained on BBC questions only; the seed article is out of their domain) and
+# min_confidence 0.3, chosen on 729 BBC questions: accuracy 0.73 (11/15), hit@8 1.0, gold cited 1.0, refusal recall 0.50
+# (the two refused sit at confidence 0.21-0.23, 0.07 under the threshold), false refusals 0.07. The accuracy and
+# false-refusal gates sit one question away from the measurement, so noise in int8 embeddings does not flip them.
+GATES = ["--min-accuracy", "0.65", "--min-hit", "1.0", "--min-cited", "0.9", "--min-refusal", "0.5", "--max-false-refusal", "0.2"]
 
 
 @pytest.mark.slow
