@@ -71,7 +71,9 @@ def _settings(ctx: click.Context) -> Settings:
         settings = Settings.load(ctx.obj["config_file"], **ctx.obj["overrides"])
     except AssistantError as exc:
         _fail(str(exc))
-    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
+    level = getattr(logging, settings.log_level.upper(), logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(level)  # it sets itself to DEBUG on import, which the root handler would print
     return settings
 
 

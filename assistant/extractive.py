@@ -6,9 +6,10 @@ Each sentence of the retrieved passages is scored on
 - words: idf-weighted share of the question's content words found in the sentence,
 - context: the same share over the article's title and passage, since a sentence often says "the firm",
 - type: whether it holds the kind of answer asked for (a date for "when", an amount for "how much", …),
-- rank: where retrieval put its passage.
-The answer refuses when its confidence (driven by whether the evidence mentions the
-question's names and numbers and how much of the question it covers) is low.
+- head: whether that answer stands next to the question's head noun ("producer Robert Evans"),
+- rank, position, specificity and a few more (FEATURES), combined by a linear ranker fitted by tools/train_ranker.py.
+The answer refuses when its confidence (driven by whether the evidence mentions the question's names and numbers,
+holds the asked type, and how well the reader says the best sentence fits) is low.
 """
 
 from __future__ import annotations

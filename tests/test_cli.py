@@ -150,3 +150,4 @@ def test_installed_command_in_a_subprocess(tmp_path):
     assert "April 2021" in result.stdout
     assert "000_9e654aac1be06df7.txt" in result.stdout
     assert "Traceback" not in result.stderr
+    assert "DEBUG" not in result.stderr  # libraries that set their own loggers to DEBUG stay at the configured level
