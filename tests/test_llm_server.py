@@ -12,7 +12,6 @@ import importlib.util
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ import pytest
 
 from assistant.answer import Answer, Citation
 from assistant.dates import MONTHS, WEEKDAYS, find_time_expressions
-from tests.conftest import LAVROV_Q, REPO, SEED_QUESTIONS, SEEDS
+from tests.conftest import LAVROV_Q, REPO, SEED_QUESTIONS, SEEDS, free_port, stop_process
 from tests.test_llm import smollm2_gguf
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -51,17 +50,11 @@ def _ensure_server_extra() -> None:
     importlib.invalidate_caches()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory):
     """The base URL (…/v1) of a llama.cpp server on loopback serving SmolLM2-135M-Instruct; stopped by pid at the end."""
     _ensure_server_extra()
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("llm-server") / "server.log"
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()), "--host", "127.0.0.1", "--port", str(port),
                "--n_ctx", str(SERVER_CONTEXT), "--seed", "7"]
@@ -84,12 +77,7 @@ def llm_server(tmp_path_factory):
             time.sleep(0.5)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop_process(process, timeout=15)
 
 
 def _llm_assistant(tmp_path_factory, url: str, folders: list[Path], **settings):

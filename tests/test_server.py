@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from click.testing import CliRunner
 from assistant.cli import main
 from assistant.errors import ConfigError
 
-from conftest import LAVROV_Q, SEED_SOURCE, SEEDS
+from conftest import LAVROV_Q, SEED_SOURCE, SEEDS, free_port, stop_process
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -41,29 +40,12 @@ LIBRARY_Q = "How many books does the Port Ellery floating library hold?"
 LIBRARY_SOURCE = "extra/ellery.txt"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def heartbeat(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop one process we started, by its pid: SIGTERM, then SIGKILL if it lingers."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +69,7 @@ def chroma_server(tmp_path_factory):
             time.sleep(0.25)
         yield url
     finally:
-        stop(process)
+        stop_process(process)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -200,8 +182,8 @@ def test_ui_and_cli_ingest_at_the_same_time(chroma_server, tmp_path):
         assert len(builds) >= 2, "\n".join(lines)[-3000:]  # built for the seeds, rebuilt after the CLI's ingest
     finally:
         if ingest is not None:
-            stop(ingest)
-        stop(ui)
+            stop_process(ingest)
+        stop_process(ui)
 
 
 # ---- safety rules ----------------------------------------------------------------------------------------

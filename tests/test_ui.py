@@ -26,6 +26,8 @@ from assistant.errors import ConfigError
 from ui import render
 from ui.app import QUEUE_SIZE, ChatPage, auth_from_env, launch
 
+from conftest import free_port, stop_process
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -60,12 +62,6 @@ Adams said his trip lasted five days. The trip lasted five days in all, and he s
 
 He will fly home to Dublin on Monday before the next tournament in Germany.
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_get(url: str) -> tuple[int, bytes]:
@@ -285,12 +281,7 @@ def test_the_ui_command_serves_the_seeds_on_loopback(tmp_path):
         assert "April 2021" in result["text"] and result["citations"][0]["source"] == SEED_FILE
         assert "Ingested the bundled seeds" in output
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=30)
 
 
 def _wait_for_line(process: subprocess.Popen, marker: str, timeout: float) -> str:
