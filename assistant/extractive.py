@@ -122,37 +122,43 @@ class ExtractiveAnswerer:
 
     def features(self, analysis: QuestionAnalysis, candidates: list[Candidate]) -> None:
         """Fill each candidate's features (all 0..1)."""
-        sentence_terms = [_terms_with_compounds(c.text) for c in candidates]
+        terms_of = _memo(_terms_with_compounds)  # a passage or previous sentence recurs across candidates
+        sentence_terms = [terms_of(c.text) for c in candidates]
         focus_weight = self._focus_weights(analysis, candidates, sentence_terms)
         for c, terms_here in zip(candidates, sentence_terms):
-            context_terms = _terms_with_compounds(f"{c.passage.title} {c.passage.text}")
-            with_previous = terms_here | _terms_with_compounds(c.previous)
+            context_terms = terms_of(f"{c.passage.title} {c.passage.text}")
+            with_previous = terms_here | terms_of(c.previous)
             c.features["words"] = max(self._coverage(analysis.terms, terms_here), 0.8 * self._coverage(analysis.terms, with_previous))
             c.features["focus"] = _weighted_share(analysis.terms, terms_here, focus_weight[c.passage.article_id])
             c.features["context"] = self._coverage(analysis.terms, context_terms)
-            option = best_option(analysis, c.text, _date_of(c.passage), self.idf)
+            published = _date_of(c.passage)
+            options = answer_options(analysis, c.text, published)
+            option = best_option(analysis, c.text, published, self.idf, options)
             c.features["type"] = option[1] if option else 0.0
-            c.features["head"] = 1.0 if any(beside_head(analysis, c.text, span) for span, _, _ in answer_options(analysis, c.text, _date_of(c.passage))) else 0.0
+            c.features["head"] = 1.0 if any(beside_head(analysis, c.text, span) for span, _, _ in options) else 0.0
             c.features["clause"] = option[2] if option else 0.0
             c.features["length"] = min(1.0, len(c.text.split()) / 50)
             c.features["rank"] = 1.0 / (1.0 + c.rank)
         shortlist = sorted(candidates, key=lambda c: c.features["words"] + c.features["focus"] + 0.5 * c.features["context"]
                            + 0.3 * c.features["rank"] + 0.3 * c.features["type"], reverse=True)[:MAX_CANDIDATES]
-        specific = _specific_questions(analysis, candidates)
-        articles = list(specific)
+        articles = _articles(candidates)
+        specific = _specific_questions(analysis, articles)
         vectors = self.embed([analysis.text] + [specific[a] for a in articles] + [c.text for c in shortlist])
         question_vector, specific_vectors, sentence_vectors = vectors[0], vectors[1:1 + len(articles)], vectors[1 + len(articles):]
         row = {a: i for i, a in enumerate(articles)}
-        for c, vector in zip(shortlist, sentence_vectors):
+        if self.read:
+            read = self.read([analysis.text] + [c.text for c in shortlist])
+            reader_scores = read[1:] @ read[0]
+        else:
+            reader_scores = sentence_vectors @ question_vector
+        for c, vector, reader_score in zip(shortlist, sentence_vectors, reader_scores):
             c.features["meaning"] = float(max(0.0, vector @ question_vector))
             c.features["specific_meaning"] = float(max(0.0, vector @ specific_vectors[row[c.passage.article_id]]))
-        read = self.read([analysis.text] + [c.text for c in shortlist]) if self.read else vectors[[0] + list(range(1 + len(articles), len(vectors)))]
-        for c, vector in zip(shortlist, read[1:]):
-            c.features["reader"] = float(max(0.0, vector @ read[0]))
+            c.features["reader"] = float(max(0.0, reader_score))
         for c in candidates:
             for name in ("meaning", "specific_meaning", "reader"):
                 c.features.setdefault(name, 0.0)
-        _relative_features(analysis, candidates)
+        _relative_features(analysis, candidates, articles)
 
     def _focus_weights(self, analysis: QuestionAnalysis, candidates: list[Candidate], sentence_terms: list[set[str]]) -> dict[str, dict[str, float]]:
         """Per article, question terms weighted by how few of its sentences use them.
@@ -253,15 +259,11 @@ def _close_runner_up(ranked: list[Candidate]) -> list[Candidate]:
     return []
 
 
-def _relative_features(analysis: QuestionAnalysis, candidates: list[Candidate]) -> None:
+def _relative_features(analysis: QuestionAnalysis, candidates: list[Candidate], articles: dict[str, "_Article"]) -> None:
     """Features that compare a sentence with its rivals and with the question itself."""
     question_terms = set(analysis.terms)
-    order: dict[str, list[Candidate]] = {}
-    for c in candidates:
-        order.setdefault(c.passage.article_id, []).append(c)
-    for group in order.values():
-        ordered = sorted(group, key=lambda c: c.start)
-        opening = _opening_terms(ordered)
+    for article in articles.values():
+        ordered, opening = article.sentences, article.opening
         specific = [t for t in analysis.terms if t not in opening]
         for index, c in enumerate(ordered):
             c.features["position"] = 1.0 / (1.0 + index)
@@ -278,26 +280,48 @@ def _relative_features(analysis: QuestionAnalysis, candidates: list[Candidate]) 
         c.features["reason_cue"] = 1.0 if analysis.answer_type == "reason" and _REASON_CUE.search(c.text) else 0.0
 
 
-def _opening_terms(ordered: list[Candidate]) -> set[str]:
-    """Words of an article's title and first sentences (candidates in article order): they name its topic."""
-    return set(terms(ordered[0].passage.title)) | {t for c in ordered[:2] if c.start < 400 for t in terms(c.text)}
+@dataclass
+class _Article:
+    sentences: list[Candidate]  # its candidates, in article order
+    opening: set[str]  # words of its title and first sentences: they name its topic
 
 
-def _specific_questions(analysis: QuestionAnalysis, candidates: list[Candidate]) -> dict[str, str]:
+def _articles(candidates: list[Candidate]) -> dict[str, _Article]:
+    """The candidates grouped by article (in retrieval order), each with its opening's words."""
+    groups: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        groups.setdefault(c.passage.article_id, []).append(c)
+    articles = {}
+    for article_id, group in groups.items():
+        ordered = sorted(group, key=lambda c: c.start)
+        opening = set(terms(ordered[0].passage.title)) | {t for c in ordered[:2] if c.start < 400 for t in terms(c.text)}
+        articles[article_id] = _Article(ordered, opening)
+    return articles
+
+
+def _specific_questions(analysis: QuestionAnalysis, articles: dict[str, _Article]) -> dict[str, str]:
     """Per article, the question without the words its opening already uses: what singles out the answer.
 
     "Who established New York's Hit Factory recording studio?" against an article about the Hit Factory
     becomes "Who established recording" — closer in meaning to "The studio was founded by …".
     """
-    by_article: dict[str, list[Candidate]] = {}
-    for c in candidates:
-        by_article.setdefault(c.passage.article_id, []).append(c)
     questions = {}
-    for article_id, group in by_article.items():
-        opening = _opening_terms(sorted(group, key=lambda c: c.start))
-        kept = [token for token in analysis.text.split() if not (terms(token) and terms(token)[0] in opening)]
+    for article_id, article in articles.items():
+        kept = [token for token in analysis.text.split() if not (terms(token) and terms(token)[0] in article.opening)]
         questions[article_id] = " ".join(kept) or analysis.text
     return questions
+
+
+def _memo(function: Callable[[str], set[str]]) -> Callable[[str], set[str]]:
+    """`function` with its results kept for the length of one question."""
+    known: dict[str, set[str]] = {}
+
+    def cached(text: str) -> set[str]:
+        if text not in known:
+            known[text] = function(text)
+        return known[text]
+
+    return cached
 
 
 def _weighted_share(question_terms: tuple[str, ...], present: set[str], weight: dict[str, float]) -> float:
@@ -333,7 +357,8 @@ def extract_short_answer(analysis: QuestionAnalysis, sentence: str, published: d
 
 
 def best_option(analysis: QuestionAnalysis, sentence: str, published: date | None,
-                idf: Callable[[str], float] = lambda t: 1.0) -> tuple[str, float, float] | None:
+                idf: Callable[[str], float] = lambda t: 1.0,
+                options: list[tuple[SpanMatch, str, float]] | None = None) -> tuple[str, float, float] | None:
     """(short answer, how well it fits the question 0..1, share of the question found in its clause) in `sentence`.
 
     Among several, prefer one that counts what "how many X" asks about, is not named in the
@@ -341,7 +366,8 @@ def best_option(analysis: QuestionAnalysis, sentence: str, published: date | Non
     nearest a matching word: in "Lavrov visited Islamabad in April this year, and Pakistan's
     ministers visited Russia last year", Lavrov's visit is April, the ministers' last year.
     """
-    options = answer_options(analysis, sentence, published)
+    if options is None:
+        options = answer_options(analysis, sentence, published)
     if not options:
         return None
     question_lower = analysis.text.lower()

@@ -119,7 +119,7 @@ def _noun_type(word: str) -> str | None:
     return None
 
 
-def head_type(question: str) -> str | None:
+def head_type(question: str, phrase: list[str] | None = None) -> str | None:
     """date / person / place / money / number from the head noun; "name" for another "which X"; None when unsure.
 
     The last known noun of the phrase is its head, as in English compounds: "Saudi minister", "film
@@ -129,7 +129,8 @@ def head_type(question: str) -> str | None:
         return "money"
     if _CALLED.search(question):
         return "name"
-    phrase = head_phrase(question)
+    if phrase is None:
+        phrase = head_phrase(question)
     for word in reversed(phrase):
         answer_type = _noun_type(word)
         if answer_type:

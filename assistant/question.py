@@ -55,9 +55,10 @@ def analyse(question: str) -> QuestionAnalysis:
     # "Which judge …", "which Manchester City striker …", "what is the new cap …": without a question
     # word that settles it (who, when, how much …), the head noun says what is asked for.
     settled = re.search(r"\b(who|whom|whose|when|where|why|how)\b|\bwhat time\b", lowered) and answer_type not in ("other", "name")
-    head = None if settled else head_type(question)
-    if head:
-        kind, answer_type = _KIND_OF_TYPE.get(head, kind), head
+    phrase = head_phrase(question)
+    typed_by_head = None if settled else head_type(question, phrase)
+    if typed_by_head:
+        kind, answer_type = _KIND_OF_TYPE.get(typed_by_head, kind), typed_by_head
     if answer_type == "number" and re.search(r"\b(percent|percentage|per cent|%)", lowered):
         answer_type = "percent"
     elif answer_type == "number" and re.search(r"\b(cost|price|worth|paid|pay|spend|spent|earn|earned|profit|profits|revenue|sales|money|fine|fined|salary|budget|sum|loss|losses|deal|bid|fee|value|valued|raise|raised|charge|charged|charges|fare|fares|sell|sold)\b", lowered):
@@ -72,7 +73,7 @@ def analyse(question: str) -> QuestionAnalysis:
     if answer_type == "number":
         match = re.search(r"\bhow many (\w+)", lowered)
         unit = stem(match.group(1)) if match else None
-    head = tuple(stem(w) for w in head_phrase(question) if w not in STOP_WORDS and w.title() not in DEMONYMS)
+    head = tuple(stem(w) for w in phrase if w not in STOP_WORDS and w.title() not in DEMONYMS)
     return QuestionAnalysis(question, kind, answer_type, question_terms, _anchors(question), granularity, unit, head)
 
 
