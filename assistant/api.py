@@ -17,6 +17,7 @@ from assistant.lexical import LexicalIndex
 from assistant.retrieval import Filters, HybridRetriever
 from assistant.settings import Settings
 from assistant.store import ChunkStore
+from assistant.timeframe import parse_day, question_window
 from ingest.summary import IngestSummary
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Assistant:
         self._lexical: LexicalIndex | None = None
         self._chains: dict[tuple[str, str], Any] = {}
         self._answerers: dict[str, Any] = {}
+        self._newest: dict[str, tuple[date | None]] = {}
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -137,22 +139,33 @@ class Assistant:
 
     # ---- questions --------------------------------------------------------------------------------
 
-    def retrieve(self, question: str, k: int | None = None, *, date_from: date | None = None, date_to: date | None = None,
-                 source: str | None = None, mode: str = "hybrid") -> list[Passage]:
+    def retrieve(self, question: str, k: int | None = None, *, date_from: date | str | None = None,
+                 date_to: date | str | None = None, source: str | None = None, mode: str = "hybrid",
+                 as_of: date | str | None = None) -> list[Passage]:
         """The k passages most relevant to `question` (hybrid dense + BM25 by default)."""
         question = _check_question(question)
         retriever = HybridRetriever(self.store, self.embedder, self.lexical, mode)
-        return retriever.retrieve(question, k or self.settings.k, Filters(date_from, date_to, source))
+        for filters in self.filter_plan(question, date_from, date_to, source, as_of):
+            passages = retriever.retrieve(question, k or self.settings.k, filters)
+            if passages:
+                return passages
+        return []
 
-    def ask(self, question: str, k: int | None = None, *, date_from: date | None = None, date_to: date | None = None,
-            source: str | None = None, mode: str = "hybrid", backend: str | None = None) -> Answer:
-        """Answer `question` from the collection, with numbered citations, or refuse when the articles don't say."""
+    def ask(self, question: str, k: int | None = None, *, date_from: date | str | None = None,
+            date_to: date | str | None = None, source: str | None = None, mode: str = "hybrid",
+            backend: str | None = None, as_of: date | str | None = None) -> Answer:
+        """Answer `question` from the collection, with numbered citations, or refuse when the articles don't say.
+
+        `as_of` is the date of asking: nothing published after it is used, and "this week", "recently" or "this
+        month" in the question are read against it (without it: against the newest article in the collection)."""
         question = _check_question(question)
         chain = self.chain(mode=mode, backend=backend)
-        return chain.invoke({"question": question, "k": k or self.settings.k, "filters": Filters(date_from, date_to, source)})
+        plan = self.filter_plan(question, date_from, date_to, source, as_of)
+        return chain.invoke({"question": question, "k": k or self.settings.k, "filters": plan[-1], "filter_plan": plan})
 
-    def ask_stream(self, question: str, k: int | None = None, *, date_from: date | None = None, date_to: date | None = None,
-                   source: str | None = None, mode: str = "hybrid", backend: str | None = None) -> Iterator[str | Answer]:
+    def ask_stream(self, question: str, k: int | None = None, *, date_from: date | str | None = None,
+                   date_to: date | str | None = None, source: str | None = None, mode: str = "hybrid",
+                   backend: str | None = None, as_of: date | str | None = None) -> Iterator[str | Answer]:
         """Like `ask`, streamed: yields text pieces as an LLM backend writes them, then the checked Answer (always last).
 
         The pieces are the model's draft; the Answer is what its citations support. A backend that
@@ -161,12 +174,43 @@ class Assistant:
         from assistant.backends import streams
 
         question = _check_question(question)
-        passages = self.retrieve(question, k, date_from=date_from, date_to=date_to, source=source, mode=mode)
+        passages = self.retrieve(question, k, date_from=date_from, date_to=date_to, source=source, mode=mode,
+                                 as_of=as_of)
         answerer = self.answerer(backend)
         if not streams(answerer):
             yield answerer.answer(question, passages)
             return
         yield from answerer.stream(question, passages)
+
+    def filter_plan(self, question: str, date_from: date | str | None, date_to: date | str | None,
+                    source: str | None, as_of: date | str | None) -> list[Filters]:
+        """The filters to try in order: the window the question's time words point at (when it says "this week"
+        and the like), then the plain filters. Nothing after `as_of` is ever used."""
+        date_from = parse_day(date_from, "start date")
+        date_to = parse_day(date_to, "end date")
+        as_of = parse_day(as_of, "as-of date")
+        if as_of is not None:
+            date_to = min(date_to, as_of) if date_to else as_of
+        plain = Filters(date_from, date_to, source)
+        reference = as_of or self.newest_date()
+        window = question_window(question, reference) if reference else None
+        if window is None:
+            return [plain]
+        start = max(filter(None, [window.date_from, date_from]), default=None)
+        end = min(window.date_to, date_to) if date_to else window.date_to
+        if start and start > end:
+            return [plain]
+        return [Filters(start, end, source), plain]
+
+    def newest_date(self) -> date | None:
+        """The newest article date in the collection (cached until the store changes)."""
+        revision = self.store.revision
+        cached = self._newest.get(revision)
+        if cached is None:
+            last = self.store.stats()["last_date"]
+            cached = (parse_day(last),) if last else (None,)
+            self._newest = {revision: cached}
+        return cached[0]
 
     def answerer(self, backend: str | None = None):
         """The answerer of `backend` (default: setting backend), made once per Assistant."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LLM_BACKENDS = ("openai", "ollama", "llamacpp")
-BACKENDS = ("extractive",) + LLM_BACKENDS + ("overlap",)
+BACKENDS = ("extractive",) + LLM_BACKENDS + ("overlap", "ranker")
 
 
 def make_answerer(name: str, assistant: "Assistant"):
@@ -33,6 +33,8 @@ def make_answerer(name: str, assistant: "Assistant"):
         return _extractive(assistant)
     if name in LLM_BACKENDS:
         return _llm(name, assistant)
+    if name == "ranker":
+        return _ranker(assistant)
     if name == "overlap":
         from assistant.baseline import OverlapAnswerer
 
@@ -41,13 +43,27 @@ def make_answerer(name: str, assistant: "Assistant"):
 
 
 def _extractive(assistant: "Assistant"):
+    from assistant.reading.answerer import ReaderAnswerer
+    from assistant.reading.span_reader import SPAN_READER_FILE, SpanReader
+    from assistant.retrieval import HybridRetriever
+
+    if not SpanReader.available():
+        raise ConfigError(f"The reader model {SPAN_READER_FILE} is missing: reinstall the package, or train it with "
+                          "`make train-reader`.")
+    lexical = assistant.lexical
+    lexical.ensure(assistant.store)
+    whole = HybridRetriever(assistant.store, assistant.embedder, lexical).whole_articles
+    return ReaderAnswerer(SpanReader.shared(), assistant.settings.min_confidence, expand=whole)
+
+
+def _ranker(assistant: "Assistant"):
     from assistant.extractive import ExtractiveAnswerer
     from assistant.retrieval import HybridRetriever
 
     lexical = assistant.lexical
     lexical.ensure(assistant.store)
     whole = HybridRetriever(assistant.store, assistant.embedder, lexical).whole_articles
-    return ExtractiveAnswerer(assistant.embedder.embed, lexical.idf, assistant.settings.min_confidence, expand=whole, read=_reader())
+    return ExtractiveAnswerer(assistant.embedder.embed, lexical.idf, 0.3, expand=whole, read=_reader())
 
 
 def _reader():

@@ -46,7 +46,12 @@ def build_chain(assistant: "Assistant", mode: str = "hybrid", backend: str = "ex
     answerer = make_answerer(backend, assistant)
 
     def retrieve(inputs: dict) -> list[Document]:
-        return retriever.invoke(inputs["question"], k=inputs.get("k"), filters=inputs.get("filters"))
+        # a plan of filters, tried in order until one finds passages ("this week" first, then any date)
+        for filters in inputs.get("filter_plan") or [inputs.get("filters")]:
+            documents = retriever.invoke(inputs["question"], k=inputs.get("k"), filters=filters)
+            if documents:
+                return documents
+        return []
 
     def answer(inputs: dict):
         return answerer.answer(inputs["question"], [document_to_passage(d) for d in inputs["documents"]])

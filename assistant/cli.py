@@ -106,15 +106,16 @@ def ingest(ctx, path, sync, rebuild, as_json) -> None:
 @click.option("--from", "date_from", help="Only articles dated on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Only articles dated on or before YYYY-MM-DD.")
 @click.option("--source", help="Only articles whose source path starts with this (e.g. bbc/sport).")
+@click.option("--as-of", "as_of", help="The date of asking, YYYY-MM-DD: nothing newer is used; 'this week' means the week before.")
 @click.option("--backend", help="Answer backend: extractive, openai, ollama, llamacpp (setting backend).")
 @click.option("--base-url", help="LLM server URL, e.g. http://127.0.0.1:8080/v1 (setting llm_base_url).")
 @click.option("--model", help="LLM model name (setting llm_model).")
 @click.option("--stream", is_flag=True, help="Print the LLM's words as they come, then the checked answer.")
 @click.pass_context
 @user_errors
-def ask(ctx, question, k, as_json, mode, date_from, date_to, source, backend, base_url, model, stream) -> None:
+def ask(ctx, question, k, as_json, mode, date_from, date_to, source, as_of, backend, base_url, model, stream) -> None:
     """Answer QUESTION from the collection, with numbered sources. An empty store gets the bundled seeds first."""
-    options = dict(mode=mode, date_from=_date(date_from), date_to=_date(date_to), source=source)
+    options = dict(mode=mode, date_from=_date(date_from), date_to=_date(date_to), source=source, as_of=_date(as_of))
     with _assistant(ctx, backend=backend, llm_base_url=base_url, llm_model=model) as assistant:
         assistant.ensure_collection()
         if stream and not as_json:

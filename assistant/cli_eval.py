@@ -29,16 +29,18 @@ THRESHOLDS = {
 @click.option("--min-refusal", type=float, help="Exit 1 if fewer unanswerable questions than this are refused.")
 @click.option("--max-false-refusal", type=float, help="Exit 1 if more answerable questions than this are refused.")
 @click.option("--quiet", is_flag=True, help="No per-question failure table.")
+@click.option("--ignore-as-of", is_flag=True, help="Ask without each question's date of asking (as_of / asked_on).")
 @click.pass_context
 @user_errors
-def eval_command(ctx, questions, corpus, k, out_dir, compare, quiet, **thresholds) -> None:
+def eval_command(ctx, questions, corpus, k, out_dir, compare, quiet, ignore_as_of, **thresholds) -> None:
     """Measure retrieval, answers, citations, refusals, groundedness and speed on QUESTIONS (JSONL or YAML)."""
     from assistant.evaluation import evaluate, parse_configs
     from assistant.evaluation.report import failures, metric_rows, write_report
 
     configs = parse_configs(compare)
     with _assistant(ctx) as assistant:
-        result = evaluate(assistant, questions, corpus=corpus, k=k, configs=configs, progress=True)
+        result = evaluate(assistant, questions, corpus=corpus, k=k, configs=configs, progress=True,
+                          use_as_of=not ignore_as_of)
     header, rows = metric_rows(result)
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     for row in [header] + rows:

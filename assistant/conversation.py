@@ -96,10 +96,39 @@ def condense(question: str, history: Sequence[str]) -> str:
         return question
     own = {w.lower() for w in _words(question)}
     previous = history[-1]
-    carried = [w for w in topic_words(previous) if w.lower() not in own][:MAX_CONTEXT_WORDS]
+    replaced = _replaced_names(previous, question)
+    carried = [w for w in topic_words(previous) if w.lower() not in own and w.lower() not in replaced][:MAX_CONTEXT_WORDS]
     if not carried:
         return question
     return f"{question} ({' '.join(carried)})"
+
+
+def name_phrases(text: str) -> list[list[str]]:
+    """Runs of capitalised words ("Roger Federer", "Australian Open"), the question's first word left out."""
+    phrases: list[list[str]] = []
+    current: list[str] = []
+    for index, word in enumerate(_words(text)):
+        if index > 0 and word[0].isupper() and _is_topic(word.lower()):
+            current.append(word)
+            continue
+        if current:
+            phrases.append(current)
+        current = []
+    if current:
+        phrases.append(current)
+    return phrases
+
+
+def _replaced_names(previous: str, question: str) -> set[str]:
+    """Words of the earlier question's names that a name of the follow-up replaces: "US Open" shares "Open" with
+    "Australian Open", so the follow-up is about the US Open and "Australian" is not carried over."""
+    new = [{w.lower() for w in phrase} for phrase in name_phrases(question)]
+    dropped: set[str] = set()
+    for phrase in name_phrases(previous):
+        words = {w.lower() for w in phrase}
+        if any(words & other and words != other for other in new):
+            dropped |= words
+    return dropped
 
 
 @dataclass

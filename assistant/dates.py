@@ -17,7 +17,14 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1}
 
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_SEASON = r"(?P<season>spring|summer|autumn|fall|winter)"
+_QUARTER = r"(?:q(?P<qn>[1-4])|(?P<qw>first|second|third|fourth|1st|2nd|3rd|4th) quarter)"
 _PATTERNS = [
+    ("iso", r"\b(?P<year>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
+    ("numeric", r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>(?:19|20)\d{2})\b"),
+    ("quarter", rf"\b(?:the\s+)?{_QUARTER}(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d{{2}})|\s+of\s+(?P<rel>this|last|next) year)?\b"),
+    ("season", rf"\b(?:(?P<rel>this|last|next)\s+)?{_SEASON}(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d{{2}}))?\b"),
+    ("endof", r"\b(?:by\s+)?(?P<edge>the end|the start|the beginning|the middle) of (?P<rel>this|last|next) (?P<unit>year|month|week)\b"),
     ("dmy", rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(?P<year>\d{{4}}))?\b"),
     ("mdy", rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{{4}}))?\b"),
     ("my", rf"\b(?:(?P<early>early|late|mid|end of|beginning of|the end of|the start of)\s+)?{_MONTH}(?:\s+(?P<year>\d{{4}})|\s+(?P<rel>this|last|next) year)?\b"),
@@ -40,8 +47,14 @@ class TimeExpression:
     granularity: str  # day, month, year, decade, relative
 
 
-def find_time_expressions(sentence: str, published: date | None) -> list[TimeExpression]:
-    """Time expressions in `sentence`, longest first where they overlap, each resolved against `published`."""
+def find_time_expressions(sentence: str, published: date | None, future: bool | None = None) -> list[TimeExpression]:
+    """Time expressions in `sentence`, longest first where they overlap, each resolved against `published`.
+
+    `future`: whether the sentence speaks of what is to come ("will resume on Monday", "stops at the end of April");
+    then a weekday or a month without a year is the next one after publication, else the latest one not after it.
+    None: guessed from the sentence's own words (will, due to, plans to, …)."""
+    if future is None:
+        future = speaks_of_future(sentence)
     found: list[TimeExpression] = []
     taken: list[tuple[int, int]] = []
     for name, pattern in _COMPILED:
@@ -50,7 +63,7 @@ def find_time_expressions(sentence: str, published: date | None) -> list[TimeExp
                 continue
             if name == "my" and match["month"].lower() == "may" and not (match["year"] or match["rel"] or _month_context(sentence, match.start())):
                 continue  # "may" the verb
-            resolved, granularity = _resolve(name, match, published)
+            resolved, granularity = _resolve(name, match, published, future)
             if resolved is None and granularity == "skip":
                 continue
             taken.append((match.start(), match.end()))
@@ -67,10 +80,70 @@ def _month_number(text: str) -> int:
     return _MONTH_ABBR[text.lower().rstrip(".")[:4] if text.lower().startswith("sept") else text.lower()[:3]]
 
 
-def _resolve(name: str, m: re.Match, published: date | None) -> tuple[str | None, str]:
+def speaks_of_future(sentence: str) -> bool:
+    """A sentence about what is to come: future tense ("will resume"), a schedule ("is due to"), or the present
+    tense of a plan ("the ferry stops at the end of April"); spaCy's tagger decides (assistant.linguistics)."""
+    from assistant.linguistics import tense
+
+    return tense(sentence) in ("future", "present")
+
+
+def _resolve(name: str, m: re.Match, published: date | None, future: bool = False) -> tuple[str | None, str]:
+    if name == "iso":
+        try:
+            return format_day_of(date(int(m["year"]), int(m["m"]), int(m["d"]))), "day"
+        except ValueError:
+            return None, "skip"
+    if name == "numeric":
+        a, b, year = int(m["a"]), int(m["b"]), int(m["year"])
+        month, day = (a, b) if a <= 12 else (b, a)  # month first (US style) unless that cannot be a month
+        try:
+            return format_day_of(date(year, month, day)), "day"
+        except ValueError:
+            return None, "skip"
+    if name == "quarter":
+        number = int(m["qn"]) if m["qn"] else {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+                                                  "fourth": 4, "4th": 4}[m["qw"].lower()]
+        if m["year"]:
+            year = int(m["year"])
+        elif m["rel"] and published:
+            year = published.year + {"this": 0, "last": -1, "next": 1}[m["rel"].lower()]
+        elif published:
+            current = (published.month - 1) // 3 + 1
+            year = published.year + (1 if future and number < current else 0) - (1 if not future and number > current else 0)
+        else:
+            return f"Q{number}", "quarter"
+        return f"Q{number} {year}", "quarter"
+    if name == "season":
+        season = {"fall": "autumn"}.get(m["season"].lower(), m["season"].lower())
+        start_month = {"spring": 3, "summer": 6, "autumn": 9, "winter": 12}[season]
+        if m["year"]:
+            return f"{season} {m['year']}", "season"
+        if not published:
+            return None, "relative"
+        rel = (m["rel"] or "").lower()
+        year = published.year
+        if rel == "next" or (not rel and future):
+            year += 1 if (published.month, 1) >= (start_month, 1) else 0
+        elif rel == "last" or (not rel and not future):
+            year -= 1 if published.month < start_month + 3 and (rel == "last" or published.month < start_month) else 0
+        return f"{season} {year}", "season"
+    if name == "endof":
+        if not published:
+            return None, "relative"
+        edge = m["edge"].lower().replace("the ", "").replace("beginning", "start")
+        shift = {"this": 0, "last": -1, "next": 1}[m["rel"].lower()]
+        unit = m["unit"].lower()
+        if unit == "year":
+            return f"the {edge} of {published.year + shift}", "year"
+        if unit == "month":
+            index = published.year * 12 + published.month - 1 + shift
+            return f"the {edge} of {MONTHS[index % 12].title()} {index // 12}", "month"
+        monday = published - timedelta(days=published.weekday()) + timedelta(weeks=shift)
+        return f"the {edge} of the week of {format_day_of(monday)}", "week"
     if name in ("dmy", "mdy"):
         month, day = _month_number(m["month"]), int(m["day"])
-        year = int(m["year"]) if m["year"] else _year_for_month(month, published)
+        year = int(m["year"]) if m["year"] else _year_for_month(month, published, future)
         if not 1 <= day <= 31:
             return None, "skip"
         return (format_day(year, month, day) if year else f"{day} {MONTHS[month - 1].title()}"), "day"
@@ -81,7 +154,7 @@ def _resolve(name: str, m: re.Match, published: date | None) -> tuple[str | None
         elif m["rel"] and published:
             year = published.year + {"this": 0, "last": -1, "next": 1}[m["rel"].lower()]
         else:
-            year = _year_for_month(month, published)
+            year = _year_for_month(month, published, future)
         label = MONTHS[month - 1].title()
         return (f"{label} {year}" if year else label), "month"
     if name == "relyear":
@@ -94,7 +167,8 @@ def _resolve(name: str, m: re.Match, published: date | None) -> tuple[str | None
         if unit == "month":
             month_index = published.year * 12 + published.month - 1 + shift
             return f"{MONTHS[month_index % 12].title()} {month_index // 12}", "month"
-        return None, "relative"
+        monday = published - timedelta(days=published.weekday()) + timedelta(weeks=shift)
+        return f"the week of {format_day_of(monday)}", "week"
     if name == "ago":
         if not published:
             return None, "relative"
@@ -110,7 +184,10 @@ def _resolve(name: str, m: re.Match, published: date | None) -> tuple[str | None
     if name == "weekday":
         if not published:
             return None, "relative"
-        return format_day_of(_weekday_date(m["weekday"].lower(), (m["rel"] or "on").lower(), published)), "day"
+        rel = (m["rel"] or "on").lower()
+        if rel in ("on", "this") and future:
+            rel = "coming"
+        return format_day_of(_weekday_date(m["weekday"].lower(), rel, published)), "day"
     if name == "deixis":
         if not published:
             return None, "relative"
@@ -121,10 +198,13 @@ def _resolve(name: str, m: re.Match, published: date | None) -> tuple[str | None
     return m["year"], "year"
 
 
-def _year_for_month(month: int, published: date | None) -> int | None:
-    """A bare month in news means the latest such month not after publication."""
+def _year_for_month(month: int, published: date | None, future: bool = False) -> int | None:
+    """A bare month in news means the latest such month not after publication; in a sentence about what is to come,
+    the next one not before it."""
     if not published:
         return None
+    if future:
+        return published.year if month >= published.month else published.year + 1
     return published.year if month <= published.month else published.year - 1
 
 
@@ -133,6 +213,8 @@ def _weekday_date(weekday: str, rel: str, published: date) -> date:
     back = (published.weekday() - target) % 7
     if rel == "next":
         return published + timedelta(days=(target - published.weekday()) % 7 or 7)
+    if rel == "coming":  # "will resume on Monday": the next such day (the day itself when it is today)
+        return published + timedelta(days=(target - published.weekday()) % 7)
     if rel == "last" and back == 0:
         back = 7
     # "on Tuesday" in a Tuesday article is the day itself; otherwise the most recent such day.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BBC = REPO.parent / "shared" / "corpora" / "bbc"
-DEV = REPO / "tests" / "data" / "bbc_dev.jsonl"
+DEV = REPO / "tests" / "data" / "bbc_test.jsonl"
 WORK = Path(os.environ.get("BENCH_WORK", "/tmp/news-assistant-bench"))
 RESULT_MARK = "BENCH-RESULT "
 

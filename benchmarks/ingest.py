@@ -3,7 +3,7 @@
     python -m benchmarks.ingest [--repeat 1] [--corpus DIR]
 
 Per contender: seconds to ingest (model loading reported apart), articles/min, chunks/s, peak memory of
-its process, and hit@5 of the gold article on tests/data/bbc_dev.jsonl. The project also re-ingests the
+its process, and hit@5 of the gold article on tests/data/bbc_test.jsonl. The project also re-ingests the
 unchanged corpus. The stores are kept in $BENCH_WORK (default /tmp/news-assistant-bench) for
 benchmarks.query.
 """

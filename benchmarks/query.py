@@ -12,7 +12,7 @@ spaces doubled per copy, so that no copy's sentences are embedded once for all c
 naive recipe's store is scaled the same way through its Chroma collection. Near-duplicate clusters make ANN
 search harder than real data would, so recall measured here is a conservative figure.
 
-Latency is measured per question (tests/data/bbc_dev.jsonl, 81 questions) in one process per contender and
+Latency is measured per question (tests/data/bbc_test.jsonl, 81 questions) in one process per contender and
 scale: retrieve and ask 2 times per question, each with the embedding cache cleared, the median per
 question kept; p50/p95 are over questions. ANN recall@10 compares Chroma's HNSW answer with exact
 (numpy brute-force) cosine search over every stored vector.

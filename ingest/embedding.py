@@ -292,17 +292,10 @@ def _export(folder: Path) -> None:
 def export_onnx(path: Path, folder: Path) -> None:
     """Transformer weights in `path` -> ONNX (torch.onnx) -> fused (onnxruntime transformer optimizer) -> int8 (dynamic,
     per channel), written as model.onnx and model-int8.onnx in `folder`."""
-    import time
+    import torch
+    from transformers import AutoModel
 
     _offline()
-    started = time.perf_counter()
-    folder.mkdir(parents=True, exist_ok=True)
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.optimizer import optimize_model
-    from transformers import AutoConfig, AutoModel
-
-    config = AutoConfig.from_pretrained(str(path))
     # eager attention exports as plain MatMul/Softmax, which the optimizer fuses into one Attention op
     base = AutoModel.from_pretrained(str(path), attn_implementation="eager").eval()
 
@@ -312,23 +305,38 @@ def export_onnx(path: Path, folder: Path) -> None:
             self.model = model
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
 
+    export_module_int8(_Hidden(base), base.config, ["last_hidden_state"], folder)
+    log.info("exported %s to ONNX (fp32 and int8) in %s", path, folder)
+
+
+def export_module_int8(module, config, outputs: list[str], folder: Path) -> None:
+    """A BERT-shaped torch module taking (input_ids, attention_mask, token_type_ids) -> ONNX -> fused -> int8 (dynamic,
+    per channel), written as model.onnx and model-int8.onnx in `folder`. Shared by the embedder and the span reader."""
+    import time
+    import warnings
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
     names = ["input_ids", "attention_mask", "token_type_ids"]
     example = tuple(torch.ones((2, 8), dtype=torch.int64) for _ in names)
     raw = folder / f"raw-{os.getpid()}.onnx"
     fused = folder / f"fused-{os.getpid()}.onnx"
     quantized = folder / f"int8-{os.getpid()}.onnx"
+    quiet = logging.getLogger()  # the optimizer and quantizer log every tensor at INFO on the root logger
+    level = quiet.level
     try:
-        import warnings
-
-        quiet = logging.getLogger()  # the optimizer and quantizer log every tensor at INFO on the root logger
-        level = quiet.level
         quiet.setLevel(max(level, logging.ERROR))
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            torch.onnx.export(_Hidden(base), example, str(raw), input_names=names, output_names=["last_hidden_state"],
-                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names + ["last_hidden_state"]},
+            torch.onnx.export(module.eval(), example, str(raw), input_names=names, output_names=outputs,
+                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names + outputs},
                               opset_version=17, dynamo=False)
             optimized = optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
                                        hidden_size=int(config.hidden_size), opt_level=1)
@@ -341,7 +349,7 @@ def export_onnx(path: Path, folder: Path) -> None:
         quiet.setLevel(level)
         for leftover in (raw, fused, quantized):
             leftover.unlink(missing_ok=True)
-    log.info("exported %s to ONNX (fp32 and int8) in %s in %.1fs", path, folder, time.perf_counter() - started)
+    log.debug("ONNX export in %.1fs", time.perf_counter() - started)
 
 
 def _prune_exports(keep: Path, older_than: float = 3600.0) -> None:

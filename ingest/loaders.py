@@ -20,7 +20,8 @@ from ingest.decoding import LoadError, decode_bytes
 from ingest.html_text import visible_text
 
 # "date 2021-09-14" (the seed format) or "Title: …": a date needs a readable date, other keys a colon.
-_HEADER = re.compile(r"^\s*(date|published|title|url|source)\s*([:=]?)\s*(.+?)\s*$", re.IGNORECASE)
+_HEADER = re.compile(r"^\s*(date|published|updated|title|url|source)\s*([:=]?)\s*(.+?)\s*$", re.IGNORECASE)
+HEADER_LINES = 8  # header lines are looked for among the first lines only
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _SENTENCE_END = re.compile(r"[.!?]['\"’”)]?$")
 _TITLE_WORDS = 25
@@ -115,22 +116,33 @@ def _split_metadata(text: str) -> tuple[dict, str]:
         if isinstance(loaded, dict):
             return {str(k).lower(): v for k, v in loaded.items()}, text[match.end():]
     lines = text.split("\n")
-    consumed = 0
-    for line in lines:
+    headline: str | None = None
+    taken: list[int] = []  # indexes of header lines (and of a headline standing above them)
+    for index, line in enumerate(lines[:HEADER_LINES]):
         if not line.strip():
-            consumed += 1
             continue
         header = _HEADER.match(line)
-        if not header:
-            break
-        key = "date" if header[1].lower() == "published" else header[1].lower()
-        if key == "date" and parse_article_date(header[3]) is None or key != "date" and not header[2]:
-            break
-        meta[key] = header[3]
-        consumed += 1
+        key = header and ("date" if header[1].lower() == "published" else header[1].lower())
+        if header and (parse_article_date(header[3]) is not None if key in ("date", "updated") else bool(header[2])):
+            meta.setdefault(key, header[3])
+            taken.append(index)
+            continue
+        if headline is None and not meta and _looks_like_headline(line):
+            headline = line.strip()  # "Headline" then "date 2022-08-18": the headline comes first
+            taken.append(index)
+            continue
+        break
     if not meta:
         return {}, text
-    return meta, "\n".join(lines[consumed:])
+    if headline is not None:
+        meta.setdefault("title", headline)
+    last = max(taken)
+    return meta, "\n".join(lines[last + 1:])
+
+
+def _looks_like_headline(line: str) -> bool:
+    """Short enough for a title; only kept as one when a header line follows it."""
+    return len(line.split()) <= _TITLE_WORDS
 
 
 def _article(source: str, text: str, meta: dict, headline_in_text: bool = True) -> Article:

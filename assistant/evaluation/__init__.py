@@ -56,8 +56,19 @@ def parse_configs(spec: str | None) -> list[EvalConfig]:
     return configs
 
 
+def _gold_by_file_name(items: list[EvalQuestion], article_of_source: dict[str, str]) -> dict[str, str]:
+    """Gold given as a path inside the corpus ("1507.txt") matches the one stored source ending in it."""
+    found = {}
+    wanted = {g for q in items for g in q.gold if g not in article_of_source}
+    for gold in wanted:
+        matches = [s for s in article_of_source if s.endswith("/" + gold)]
+        if len(matches) == 1:
+            found[gold] = article_of_source[matches[0]]
+    return found
+
+
 def evaluate(assistant, questions: str | Path | list[EvalQuestion], corpus: str | Path | None = None, k: int | None = None,
-             configs: list[EvalConfig] | None = None, progress: bool = False) -> EvalResult:
+             configs: list[EvalConfig] | None = None, progress: bool = False, use_as_of: bool = True) -> EvalResult:
     """Ingest `corpus` if given (a no-op when unchanged), ask every question under each configuration, score it all."""
     source = str(questions) if not isinstance(questions, list) else "(list)"
     items = load_questions(questions) if not isinstance(questions, list) else questions
@@ -70,11 +81,12 @@ def evaluate(assistant, questions: str | Path | list[EvalQuestion], corpus: str 
         assistant.ensure_collection()
     result = EvalResult(source, k, ingest_seconds=time.perf_counter() - started)
     article_of_source = {r.source: r.article_id for r in assistant.store.source_records().values()}
+    article_of_source.update(_gold_by_file_name(items, article_of_source))
     unknown = sorted({g for q in items for g in q.gold if g not in article_of_source})
     if unknown:
         log.warning("%d gold source(s) are not in the collection, e.g. %s", len(unknown), ", ".join(unknown[:3]))
     for config in configs or [NAMED_CONFIGS["hybrid"]]:
-        rows = run_config(assistant, items, config, k, article_of_source, progress)
+        rows = run_config(assistant, items, config, k, article_of_source, progress, use_as_of)
         config_k = config.k or k
         result.rows[config.name] = rows
         result.rows_k[config.name] = config_k

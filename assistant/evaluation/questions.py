@@ -19,6 +19,8 @@ class EvalQuestion:
     answers: tuple[str, ...] = ()
     gold: tuple[str, ...] = ()  # source paths of the articles that answer it; empty = the collection cannot answer
     kind: str | None = None
+    as_of: str | None = None  # the date of asking (`as_of` or `asked_on`), passed to ask() unless told not to
+    answer_in_gold: bool | None = None  # `answer_in_doc`: the answer stands word for word in the gold article
 
     @property
     def answerable(self) -> bool:
@@ -84,6 +86,8 @@ def _entry(path: Path, line: int, item: object, index: int) -> EvalQuestion:
     answers = [answers] if isinstance(answers, str) else answers
     gold = item.get("gold", item.get("gold_articles", []))
     gold = [gold] if isinstance(gold, str) else gold
+    if "doc" in item and not gold:  # RealTime QA style: a gold file name in the corpus, and more in also_docs
+        gold = [g for g in [item.get("doc"), *(item.get("also_docs") or [])] if g]
     if not isinstance(answers, list) or not all(isinstance(a, (str, int, float)) for a in answers):
         raise QuestionSetError(f"{where}: 'answers' must be a list of strings.")
     if not isinstance(gold, list) or not all(isinstance(g, str) for g in gold):
@@ -91,6 +95,11 @@ def _entry(path: Path, line: int, item: object, index: int) -> EvalQuestion:
     if gold and not answers:
         raise QuestionSetError(f"{where}: a question with gold articles needs at least one expected answer.")
     kind = item.get("kind")
+    if kind is None and item.get("type") in KINDS:
+        kind = item["type"]
     if kind is not None and kind not in KINDS:
         raise QuestionSetError(f"{where}: unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
-    return EvalQuestion(str(item.get("id", f"q{index}")), question.strip(), tuple(str(a) for a in answers), tuple(gold), kind)
+    as_of = item.get("as_of", item.get("asked_on"))
+    in_gold = item.get("answer_in_doc")
+    return EvalQuestion(str(item.get("id", f"q{index}")), question.strip(), tuple(str(a) for a in answers), tuple(gold),
+                        kind, str(as_of) if as_of else None, bool(in_gold) if in_gold is not None else None)

@@ -60,6 +60,9 @@ class QuestionResult:
     seconds: float
     failure: str | None
     expected: list[str] = field(default_factory=list)
+    answer_in_gold: bool | None = None
+    cited_dates: list[str] = field(default_factory=list)
+    as_of: str | None = None
 
 
 def gold_article_ids(question: EvalQuestion, article_of_source: dict[str, str]) -> set[str]:
@@ -90,6 +93,7 @@ def score_question(q: EvalQuestion, answer: Answer, ranked_articles: list[str], 
     return QuestionResult(
         q.id, q.question, q.kind or answer.kind, q.answerable, answer.text, answer.short_answer, answer.refused, bool(correct), f1,
         cited_gold, precision, rank, ndcg(ranked_articles, gold, k) if gold else 0.0, supported, total, seconds, failure, list(q.answers),
+        q.answer_in_gold, [c.date or "" for c in answer.citations], q.as_of,
     )
 
 
@@ -144,14 +148,15 @@ def _date(value: str | None) -> date | None:
 
 
 def run_config(assistant, questions: list[EvalQuestion], config: EvalConfig, default_k: int, article_of_source: dict[str, str],
-               progress: bool = True) -> list[QuestionResult]:
+               progress: bool = True, use_as_of: bool = True) -> list[QuestionResult]:
     k = config.k or default_k
     results = []
     for q in tqdm(questions, desc=f"eval {config.name}", unit="q", disable=not progress, leave=False):
-        passages = assistant.retrieve(q.question, k, mode=config.mode)
+        as_of = q.as_of if use_as_of else None
+        passages = assistant.retrieve(q.question, k, mode=config.mode, as_of=as_of)
         ranked = distinct([p.article_id for p in passages])
         started = time.perf_counter()
-        answer = assistant.ask(q.question, k, mode=config.mode, backend=config.backend)
+        answer = assistant.ask(q.question, k, mode=config.mode, backend=config.backend, as_of=as_of)
         seconds = time.perf_counter() - started
         results.append(score_question(q, answer, ranked, gold_article_ids(q, article_of_source), k, seconds))
     return results
@@ -174,6 +179,10 @@ def summarise(results: list[QuestionResult], k: int) -> dict[str, float | int | 
         "mrr": _mean([1.0 / r.retrieval_rank if r.retrieval_rank else 0.0 for r in answerable]),
         f"ndcg@{k}": _mean([r.ndcg for r in answerable]),
         "accuracy": _share(answerable, lambda r: r.correct),
+        "accuracy_answer_in_gold": _share([r for r in answerable if r.answer_in_gold], lambda r: r.correct),
+        "refused_answer_in_gold": _share([r for r in answerable if r.answer_in_gold], lambda r: r.refused),
+        "recent_cited_within_8_days": _share([r for r in answerable if r.as_of and _says_recent(r.question)],
+                                             lambda r: _cited_within(r, 8)),
         "f1": _mean([r.f1 for r in answerable]),
         "overall_accuracy": _share(results, lambda r: r.correct),
         "gold_cited": _share(answered, lambda r: r.cited_gold),
@@ -185,6 +194,16 @@ def summarise(results: list[QuestionResult], k: int) -> dict[str, float | int | 
         "latency_p50_ms": float(np.percentile(latencies, 50) * 1000) if latencies else None,
         "latency_p95_ms": float(np.percentile(latencies, 95) * 1000) if latencies else None,
     }
+
+
+def _says_recent(question: str) -> bool:
+    return bool(re.search(r"\bthis week\b", question, re.IGNORECASE))
+
+
+def _cited_within(result: QuestionResult, days: int) -> bool:
+    asked = _date(result.as_of)
+    dated = [_date(d) for d in result.cited_dates]
+    return bool(asked) and any(d is not None and 0 <= (asked - d).days <= days for d in dated)
 
 
 def _share(items: list, test: Callable) -> float | None:

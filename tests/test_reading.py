@@ -1,0 +1,105 @@
+"""Unit tests of the reading stages on made-up sentences, and the real span reader on the seed article."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from assistant.answer import Passage
+from assistant.reading.candidates import passages_to_read
+from assistant.reading.compose import compose, sentence_around, short_answer, trim_words
+from assistant.reading.refuse import Calibration, fit_calibration
+from assistant.reading.span_reader import Span, SpanReader
+
+from conftest import SEED_FILE
+
+
+def _passage(text: str, date: str | None = "2021-09-14", article: str = "a1", chunk: str = "c1") -> Passage:
+    return Passage(chunk_id=chunk, article_id=article, source=f"{article}.txt", title="T", date=date, url=None,
+                   text=text, start=100, end=100 + len(text))
+
+
+def _span(text: str, sentence: str, passage: int = 0, margin: float = 3.0) -> Span:
+    start = sentence.index(text)
+    return Span(passage, start, start + len(text), text, margin, 0.0)
+
+
+def test_relative_month_resolved_against_the_article_date():
+    sentence = "Lavrov visited Islamabad in April this year."
+    assert short_answer(_span("April this year", sentence), sentence, 0, _date("2021-09-14"), None) == "April 2021"
+    assert short_answer(_span("April", sentence), sentence, 0, _date("2021-09-14"), None) == "April 2021"
+    assert short_answer(_span("April", sentence), sentence, 0, _date("2021-09-14"), "year") == "2021"
+
+
+def test_a_name_span_is_kept_whole_with_its_accents():
+    sentence = "The summit moved to São Paulo after talks in Łódź and Zürich."
+    assert short_answer(_span("São Paulo", sentence), sentence, 0, None, None) == "São Paulo"
+    assert short_answer(_span("Łódź", sentence), sentence, 0, None, None) == "Łódź"
+
+
+def test_compose_quotes_the_sentence_holding_the_span_and_cites_it():
+    text = "The talks ended. Lavrov visited Islamabad in April this year, officials said. Nothing else happened."
+    passage = _passage(text)
+    answer = compose("When did Lavrov visit Pakistan?", "when", _span("April this year", text), passage, 0.8)
+    assert answer.short_answer == "April 2021"
+    assert answer.text.startswith("April 2021. Lavrov visited Islamabad")
+    citation = answer.citations[0]
+    assert citation.quote == "Lavrov visited Islamabad in April this year, officials said."
+    assert citation.quote_start == 100 + text.index("Lavrov")
+    assert not answer.refused and answer.confidence == 0.8
+
+
+def test_long_sentences_are_trimmed_around_the_answer():
+    words = [f"w{i}" for i in range(120)]
+    words[90] = "ANSWER"
+    sentence = " ".join(words)
+    at = sentence.index("ANSWER")
+    shown = trim_words(sentence, 40, at, at + 6)
+    assert "ANSWER" in shown and len(shown.split()) <= 42 and shown.startswith("…")
+
+
+def test_sentence_around_covers_a_span_across_two_sentences():
+    text = "One. Two three. Four."
+    assert text[slice(*sentence_around(text, text.index("Two"), text.index("Four") + 2))] == "Two three. Four."
+
+
+def test_passages_to_read_adds_the_top_articles_and_stops_at_the_bound():
+    retrieved = [_passage("a", article="a1", chunk="c1"), _passage("b", article="a2", chunk="c2")]
+    whole = {"a1": [_passage("a", article="a1", chunk="c1"), _passage("a more", article="a1", chunk="c3")],
+             "a2": [_passage("b more", article="a2", chunk="c4")]}
+    read = passages_to_read(retrieved, lambda ids: [p for i in ids for p in whole[i]], 1, 10)
+    assert [p.chunk_id for p in read] == ["c1", "c2", "c3"]
+    assert len(passages_to_read(retrieved, lambda ids: [p for i in ids for p in whole[i]], 2, 3)) == 3
+
+
+def test_calibration_is_monotone_and_its_threshold_separates_right_from_wrong():
+    rng = random.Random(0)
+    margins, right, answerable = [], [], []
+    for _ in range(400):
+        has_answer = rng.random() < 0.6
+        margin = rng.gauss(3.0 if has_answer else -2.0, 2.0)
+        margins.append(margin)
+        right.append(has_answer and margin > 0)
+        answerable.append(has_answer)
+    fitted = fit_calibration(margins, right, answerable)
+    calibration = Calibration.from_record({"calibration": fitted})
+    assert calibration.confidence(5.0) > calibration.confidence(0.0) > calibration.confidence(-5.0)
+    assert 0.2 <= fitted["threshold"] <= 0.8
+    assert fitted["validation_accuracy"] > 0.8
+
+
+def _date(text: str):
+    from datetime import date
+
+    return date.fromisoformat(text)
+
+
+@pytest.mark.skipif(not SpanReader.available(), reason="the span reader model is not in this checkout")
+def test_the_real_reader_finds_the_answer_in_the_seed_article():
+    text = SEED_FILE.read_text(encoding="utf-8")
+    spans = SpanReader.shared().read("When did Lavrov visit Pakistan?", [text])
+    assert spans and "April" in spans[0].text
+    assert text[spans[0].start:spans[0].end] == spans[0].text
+    unrelated = SpanReader.shared().read("Who won the 1998 football World Cup?", [text])
+    assert not unrelated or unrelated[0].margin < spans[0].margin
