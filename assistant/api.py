@@ -49,7 +49,7 @@ class Assistant:
         self._lexical: LexicalIndex | None = None
         self._chains: dict[tuple[str, str], Any] = {}
         self._answerers: dict[str, Any] = {}
-        self._newest: dict[str, tuple[date | None]] = {}
+        self._catalogues: dict[str, list[tuple[str, date | None]]] = {}
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -159,6 +159,9 @@ class Assistant:
         `as_of` is the date of asking: nothing published after it is used, and "this week", "recently" or "this
         month" in the question are read against it (without it: against the newest article in the collection)."""
         question = _check_question(question)
+        empty = self.why_nothing_matches(date_from, date_to, source, as_of)
+        if empty:
+            return Answer.refusal(question, reason=empty)
         chain = self.chain(mode=mode, backend=backend)
         plan = self.filter_plan(question, date_from, date_to, source, as_of)
         return chain.invoke({"question": question, "k": k or self.settings.k, "filters": plan[-1], "filter_plan": plan})
@@ -189,7 +192,7 @@ class Assistant:
         date_from = parse_day(date_from, "start date")
         date_to = parse_day(date_to, "end date")
         as_of = parse_day(as_of, "as-of date")
-        if as_of is not None:
+        if as_of is not None and self.newest_date() is not None:  # an undated collection has nothing to cap
             date_to = min(date_to, as_of) if date_to else as_of
         plain = Filters(date_from, date_to, source)
         reference = as_of or self.newest_date()
@@ -204,13 +207,43 @@ class Assistant:
 
     def newest_date(self) -> date | None:
         """The newest article date in the collection (cached until the store changes)."""
+        dates = [d for _, d in self._catalogue() if d]
+        return max(dates) if dates else None
+
+    def _catalogue(self) -> list[tuple[str, date | None]]:
+        """(source, date) of every stored article, read once per store revision."""
         revision = self.store.revision
-        cached = self._newest.get(revision)
-        if cached is None:
-            last = self.store.stats()["last_date"]
-            cached = (parse_day(last),) if last else (None,)
-            self._newest = {revision: cached}
-        return cached[0]
+        if revision not in self._catalogues:
+            records = self.store.source_records().values()
+            self._catalogues = {revision: [(r.source, _day_or_none(r.date)) for r in records if not r.duplicate_of]}
+        return self._catalogues[revision]
+
+    def why_nothing_matches(self, date_from: date | str | None = None, date_to: date | str | None = None,
+                            source: str | None = None, as_of: date | str | None = None) -> str | None:
+        """Why no article can pass these filters, in words; None when some article does."""
+        date_from, date_to = parse_day(date_from, "start date"), parse_day(date_to, "end date")
+        as_of = parse_day(as_of, "as-of date")
+        if as_of is not None and self.newest_date() is not None:
+            date_to = min(date_to, as_of) if date_to else as_of
+        catalogue = self._catalogue()
+        if source:
+            prefix = source.strip("/")
+            matching = [(s, d) for s, d in catalogue if s == prefix or s.startswith(prefix + "/")]
+            if not matching:
+                example = sorted({s.rsplit("/", 1)[0] if "/" in s else s for s, _ in catalogue})[:3]
+                looks = f" — sources look like {', '.join(repr(e) for e in example)}" if example else ""
+                return f"No source matches {source!r}{looks}."
+            catalogue = matching
+        if date_from is None and date_to is None:
+            return None
+        dated = [d for _, d in catalogue if d]
+        if not dated:
+            return "This collection has no article dates, so a date range matches nothing."
+        if any((date_from is None or d >= date_from) and (date_to is None or d <= date_to) for d in dated):
+            return None
+        wanted = f"{date_from or 'any date'} to {date_to or 'any date'}"
+        return (f"No article in this collection is dated {wanted}; its articles run from {min(dated)} to "
+                f"{max(dated)}.")
 
     def answerer(self, backend: str | None = None):
         """The answerer of `backend` (default: setting backend), made once per Assistant."""
@@ -238,6 +271,13 @@ class Assistant:
         stats = self.store.stats()
         stats["store"] = self._handle.description if self._handle else ""
         return stats
+
+
+def _day_or_none(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _check_question(question: str) -> str:

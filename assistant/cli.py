@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 import logging
 import sys
 from datetime import date
@@ -163,6 +164,30 @@ def _print_answer(answer, text: bool = True) -> None:
             click.echo(f"  - {sentence}")
     if answer.backend.startswith("extractive (fallback"):
         click.echo(f"\n({answer.backend[len('extractive ('):-1]}; the extractive answer is shown.)")
+
+
+@main.command()
+@click.argument("topic")
+@click.option("--from", "date_from", help="Only events on or after YYYY-MM-DD.")
+@click.option("--to", "date_to", help="Only events on or before YYYY-MM-DD.")
+@click.option("--source", help="Only articles whose source path starts with this.")
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write it to FILE (.md or .json).")
+@click.pass_context
+@user_errors
+def timeline(ctx, topic, date_from, date_to, source, as_json, out_file) -> None:
+    """The dated events the articles report about TOPIC, in order, each cited."""
+    from assistant.timeline import build_timeline
+
+    with _assistant(ctx) as assistant:
+        assistant.ensure_collection()
+        result = build_timeline(assistant, topic, _date(date_from), _date(date_to), source)
+    text = result.to_json() if as_json or (out_file and out_file.endswith(".json")) else result.to_markdown()
+    if out_file:
+        Path(out_file).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out_file} ({len(result.events)} events)")
+    else:
+        click.echo(text)
 
 
 @main.command()

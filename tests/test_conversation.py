@@ -132,3 +132,11 @@ def test_turns_are_capped(assistant):
     for question in (LAVROV, "How long did his trip last?", "Which city did he visit?"):
         conversation.ask(assistant, question)
     assert [t.question for t in conversation.turns] == ["How long did his trip last?", "Which city did he visit?"]
+
+
+def test_a_follow_up_name_replaces_the_one_it_shares_a_word_with():
+    from assistant.conversation import condense
+
+    question = condense("And who did he beat in the US Open final?",
+                        ["Who did Roger Federer beat in the Australian Open final?"])
+    assert "Roger Federer" in question and "Australian" not in question

@@ -103,3 +103,12 @@ def test_the_real_reader_finds_the_answer_in_the_seed_article():
     assert text[spans[0].start:spans[0].end] == spans[0].text
     unrelated = SpanReader.shared().read("Who won the 1998 football World Cup?", [text])
     assert not unrelated or unrelated[0].margin < spans[0].margin
+
+
+def test_a_day_question_without_a_day_in_the_sentence_gets_the_article_date():
+    sentence = "The council announced the closure of the bridge, citing safety."
+    assert short_answer(_span("the closure of the bridge", sentence), sentence, 0, _date("2023-10-10"), "day") \
+        == "10 October 2023"
+    day = "The bridge closed on Monday."
+    assert short_answer(_span("Monday", day), day, 0, _date("2023-10-10"), "day") == "9 October 2023"
+    assert short_answer(_span("the bridge", sentence), sentence, 0, None, "day") == "the bridge"

@@ -91,7 +91,7 @@ class ChatPage:
         self.assistant = assistant
         self.stream_delay = stream_delay
 
-    def respond(self, question: str, conversation: Conversation, messages: list[dict]) -> Iterator[tuple]:
+    def respond(self, question: str, conversation: Conversation, messages: list[dict], as_of: str = "") -> Iterator[tuple]:
         """Chat handler: yields (chat, sources, conversation, messages, textbox) as the answer streams in."""
         if not question or not question.strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -99,10 +99,10 @@ class ChatPage:
         messages = messages + [_message("user", render.user_html(_shown_question(question)))]
         yield messages + [_message("assistant", render.pending_html())], gr.skip(), gr.skip(), gr.skip(), ""
         if self._llm_streams():
-            yield from self._respond_streaming(question, conversation, messages)
+            yield from self._respond_streaming(question, conversation, messages, as_of)
             return
         try:
-            turn = conversation.ask(self.assistant, question)
+            turn = conversation.ask(self.assistant, question, as_of=(as_of or "").strip() or None)
         except Exception as exc:
             yield self._failed(question, exc, conversation, messages)
             return
@@ -131,7 +131,8 @@ class ChatPage:
 
         return self.assistant.settings.backend in LLM_BACKENDS
 
-    def _respond_streaming(self, question: str, conversation: Conversation, messages: list[dict]) -> Iterator[tuple]:
+    def _respond_streaming(self, question: str, conversation: Conversation, messages: list[dict],
+                           as_of: str = "") -> Iterator[tuple]:
         """The LLM's draft as it is written, then the checked answer in its place (unsupported sentences marked)."""
         from assistant.api import MAX_QUESTION_CHARS
 
@@ -143,7 +144,7 @@ class ChatPage:
             question = " ".join(question.split())
             standalone = conversation.standalone(question)
             standalone = question if len(standalone) > MAX_QUESTION_CHARS else standalone
-            for event in self.assistant.ask_stream(standalone):
+            for event in self.assistant.ask_stream(standalone, as_of=(as_of or "").strip() or None):
                 if isinstance(event, Answer):
                     answer = event
                     break
@@ -157,8 +158,8 @@ class ChatPage:
         yield messages, render.sources_html(answer), conversation, messages, gr.skip()
 
     def ask_example(self, question: str):
-        def run(conversation: Conversation, messages: list[dict]) -> Iterator[tuple]:
-            yield from self.respond(question, conversation, messages)
+        def run(conversation: Conversation, messages: list[dict], as_of: str = "") -> Iterator[tuple]:
+            yield from self.respond(question, conversation, messages, as_of)
 
         return run
 
@@ -167,12 +168,33 @@ class ChatPage:
         conversation = Conversation()
         return [], render.sources_html(None), conversation, [], ""
 
+    def timeline(self, topic: str, date_from: str = "", date_to: str = "") -> tuple[str, str | None, str | None]:
+        """Timeline tab: the events as HTML, and the Markdown and JSON exports as files to download."""
+        from assistant.timeline import build_timeline
+
+        if not topic or not topic.strip():
+            return render.error_html("Type a topic, e.g. a person, a company or an event."), None, None
+        try:
+            result = build_timeline(self.assistant, " ".join(topic.split())[:200], (date_from or "").strip() or None,
+                                    (date_to or "").strip() or None)
+        except AssistantError as exc:
+            return render.error_html(str(exc)), None, None
+        return render.timeline_html(result), _export(result.to_markdown(), ".md"), _export(result.to_json(), ".json")
+
     def api_ask(self, question: str) -> dict[str, Any]:
         """Answer one question from the collection (no conversation context); returns the Answer as a dict."""
         try:
             return Conversation().ask(self.assistant, question).answer.to_dict()
         except AssistantError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
+
+
+def _export(text: str, suffix: str) -> str:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, prefix="timeline-", delete=False, encoding="utf-8") as handle:
+        handle.write(text)
+        return handle.name
 
 
 def build_app(assistant: "Assistant", examples: Sequence[str] = (), stream_delay: float = STREAM_DELAY) -> gr.Blocks:
@@ -183,34 +205,57 @@ def build_app(assistant: "Assistant", examples: Sequence[str] = (), stream_delay
         conversation = gr.State(Conversation())
         messages = gr.State([])
         gr.Markdown("## Ask the news articles\nShort answers, each resting on numbered passages from the articles.")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                # Messages are HTML made by ui.render (render_markdown off: an article's [x](javascript:…) or ![](http://…)
-                # stays text); no copy buttons, which would copy that HTML; no share button, which uploads to Hugging Face.
-                chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=560, render_markdown=False, sanitize_html=True,
-                                     latex_delimiters=[], feedback_options=None, buttons=[], allow_file_downloads=False,
-                                     placeholder="Ask a question about the articles, e.g. one of the examples on the right.")
+        with gr.Tabs():
+            with gr.Tab("Chat", elem_id="chat-tab"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        # Messages are HTML made by ui.render (render_markdown off: an article's [x](javascript:…) or ![](http://…)
+                        # stays text); no copy buttons, which would copy that HTML; no share button, which uploads to Hugging Face.
+                        chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=560, render_markdown=False, sanitize_html=True,
+                                             latex_delimiters=[], feedback_options=None, buttons=[], allow_file_downloads=False,
+                                             placeholder="Ask a question about the articles, e.g. one of the examples on the right.")
+                        with gr.Row():
+                            box = gr.Textbox(show_label=False, placeholder="Ask a question about the articles…", elem_id="question",
+                                             lines=1, max_lines=4, scale=6, autofocus=True)
+                            ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                        with gr.Row():
+                            clear = gr.Button("New conversation", size="sm", elem_id="clear")
+                            as_of = gr.Textbox(label="As of (YYYY-MM-DD)", placeholder="newest article", elem_id="as-of",
+                                               max_lines=1, scale=1, info="'This week', 'latest' are read against this date.")
+                    with gr.Column(scale=2):
+                        gr.Markdown("### Sources")
+                        sources = gr.HTML(render.sources_html(None), elem_id="sources", js_on_load=None, max_height=560)
+                        with gr.Accordion("Collection", open=True, elem_id="collection"):
+                            gr.HTML(render.collection_html(info), js_on_load=None)
+                            if examples:
+                                gr.Markdown("Try:")
+                                for number, question in enumerate(examples):
+                                    button = gr.Button(question, size="sm", variant="secondary", elem_classes=["example"], elem_id=f"example-{number}")
+                                    button.click(page.ask_example(question), [conversation, messages, as_of], [chatbot, sources, conversation, messages, box],
+                                                 api_visibility="private", concurrency_id="answer")
+
+            with gr.Tab("Timeline", elem_id="timeline-tab"):
                 with gr.Row():
-                    box = gr.Textbox(show_label=False, placeholder="Ask a question about the articles…", elem_id="question",
-                                     lines=1, max_lines=4, scale=6, autofocus=True)
-                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                clear = gr.Button("New conversation", size="sm", elem_id="clear")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(render.sources_html(None), elem_id="sources", js_on_load=None, max_height=560)
-                with gr.Accordion("Collection", open=True, elem_id="collection"):
-                    gr.HTML(render.collection_html(info), js_on_load=None)
-                    if examples:
-                        gr.Markdown("Try:")
-                        for number, question in enumerate(examples):
-                            button = gr.Button(question, size="sm", variant="secondary", elem_classes=["example"], elem_id=f"example-{number}")
-                            button.click(page.ask_example(question), [conversation, messages], [chatbot, sources, conversation, messages, box],
-                                         api_visibility="private", concurrency_id="answer")
+                    topic = gr.Textbox(label="Topic", placeholder="a person, company or event", elem_id="timeline-topic",
+                                       max_lines=1, scale=4)
+                    since = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="timeline-from", max_lines=1, scale=1)
+                    until = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="timeline-to", max_lines=1, scale=1)
+                    show = gr.Button("Show timeline", variant="primary", elem_id="timeline-show", scale=1)
+                events = gr.HTML(elem_id="timeline")
+                with gr.Row():
+                    as_markdown = gr.File(label="Markdown", elem_id="timeline-md")
+                    as_json = gr.File(label="JSON", elem_id="timeline-json")
+                show.click(page.timeline, [topic, since, until], [events, as_markdown, as_json], api_visibility="private",
+                           concurrency_id="answer")
+                topic.submit(page.timeline, [topic, since, until], [events, as_markdown, as_json],
+                             api_visibility="private", concurrency_id="answer")
 
         outputs = [chatbot, sources, conversation, messages, box]
         # Every way of asking shares one concurrency group: the queue's limit is on answers at once, not per button.
-        box.submit(page.respond, [box, conversation, messages], outputs, api_visibility="private", concurrency_id="answer")
-        ask.click(page.respond, [box, conversation, messages], outputs, api_visibility="private", concurrency_id="answer")
+        box.submit(page.respond, [box, conversation, messages, as_of], outputs, api_visibility="private",
+                   concurrency_id="answer")
+        ask.click(page.respond, [box, conversation, messages, as_of], outputs, api_visibility="private",
+                  concurrency_id="answer")
         clear.click(page.clear, None, outputs, api_visibility="private", queue=False)
         chatbot.clear(page.clear, None, outputs, api_visibility="private", queue=False)  # the chat's own bin button
         gr.api(page.api_ask, api_name="ask", concurrency_id="answer")

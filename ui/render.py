@@ -126,6 +126,18 @@ def collection_html(info: dict[str, Any]) -> str:
     return f'<table class="collection">{cells}</table>'
 
 
+def timeline_html(timeline) -> str:
+    """The timeline tab: one row per event, its date, the sentence and its sources."""
+    if not timeline.events:
+        return f'<div class="timeline empty">{text("No dated events about this topic were found in the articles.")}</div>'
+    rows = []
+    for event in timeline.events:
+        cited = "; ".join(f"{text(c.title)} ({text(c.date or 'undated')}), {text(c.source)}" for c in event.citations)
+        rows.append(f'<li><span class="when">{text(event.when)}</span> {text(event.text)}'
+                    f'<div class="cited">{cited}</div></li>')
+    return f'<ol class="timeline">{"".join(rows)}</ol>'
+
+
 def user_html(question: str) -> str:
     return text(question)
 

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from assistant.evaluation import EvalResult
+from assistant.evaluation.runner import calibration_table
 
 HEADLINE = ["accuracy", "f1", "gold_cited", "citation_precision", "refusal_recall", "false_refusal_rate", "groundedness", "mrr"]
 
@@ -41,6 +42,11 @@ def markdown(result: EvalResult) -> str:
         kinds = result.by_kind[name]
         lines.append(_md_table(["kind", "questions", "accuracy", "gold cited", "refusal recall"],
                                [[k, str(m["questions"]), _fmt(m["accuracy"]), _fmt(m["gold_cited"]), _fmt(m["refusal_recall"])] for k, m in kinds.items()]))
+        lines += ["", f"## Calibration: {name}", "",
+                  "Answers shown (refusals left out) by the confidence they were shown with, and the share right.", ""]
+        lines.append(_md_table(["confidence", "answers", "right"],
+                               [[f"{b['from']:.1f}-{b['to']:.1f}", str(b["answers"]), _fmt(b["right"])]
+                                for b in calibration_table(result.rows[name])]))
         failed = failures(result, name)
         lines += ["", f"## What failed: {name} ({len(failed)})", ""]
         lines.append(_md_table(["id", "kind", "why", "question", "answer", "expected"], failed) if failed else "Nothing failed.")
@@ -67,6 +73,8 @@ def _html(result: EvalResult) -> str:
         _html_table(header, rows),
         f"<h2>Metrics per configuration</h2><img alt='metrics per configuration' src='data:image/png;base64,{_plot_configs(result)}'>",
         f"<h2>Accuracy per question kind</h2><img alt='accuracy per kind' src='data:image/png;base64,{_plot_kinds(result)}'>",
+        f"<h2>Calibration</h2><p>Of the answers shown with a confidence in each bin, the share that was right; the "
+        f"diagonal is perfect calibration.</p><img alt='calibration' src='data:image/png;base64,{_plot_calibration(result)}'>",
     ]
     for name in result.rows:
         failed = failures(result, name)
@@ -110,6 +118,28 @@ def _plot_kinds(result: EvalResult) -> str:
     ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(kinds))], kinds)
     ax.set_ylim(0, 1)
     ax.set_ylabel("share answered right (refusals count for unanswerable)")
+    ax.legend()
+    return _png(fig)
+
+
+def _plot_calibration(result: EvalResult) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
+    for name, rows in result.rows.items():
+        table = [b for b in calibration_table(rows) if b["answers"]]
+        centres = [(b["from"] + b["to"]) / 2 for b in table]
+        ax.plot(centres, [b["right"] for b in table], marker="o", label=name)
+        for x, b in zip(centres, table):
+            ax.annotate(str(b["answers"]), (x, b["right"]), textcoords="offset points", xytext=(4, -10), fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("confidence shown")
+    ax.set_ylabel("share of those answers that were right")
     ax.legend()
     return _png(fig)
 

@@ -63,6 +63,7 @@ class QuestionResult:
     answer_in_gold: bool | None = None
     cited_dates: list[str] = field(default_factory=list)
     as_of: str | None = None
+    confidence: float = 0.0
 
 
 def gold_article_ids(question: EvalQuestion, article_of_source: dict[str, str]) -> set[str]:
@@ -93,7 +94,7 @@ def score_question(q: EvalQuestion, answer: Answer, ranked_articles: list[str], 
     return QuestionResult(
         q.id, q.question, q.kind or answer.kind, q.answerable, answer.text, answer.short_answer, answer.refused, bool(correct), f1,
         cited_gold, precision, rank, ndcg(ranked_articles, gold, k) if gold else 0.0, supported, total, seconds, failure, list(q.answers),
-        q.answer_in_gold, [c.date or "" for c in answer.citations], q.as_of,
+        q.answer_in_gold, [c.date or "" for c in answer.citations], q.as_of, round(float(answer.confidence), 4),
     )
 
 
@@ -191,9 +192,32 @@ def summarise(results: list[QuestionResult], k: int) -> dict[str, float | int | 
         "refusal_recall": _share(unanswerable, lambda r: r.refused),
         "false_refusal_rate": _share(answerable, lambda r: r.refused),
         "groundedness": supported / sentences if sentences else None,
+        "answers_at_0.9": sum(1 for r in results if not r.refused and r.confidence >= 0.9),
+        "right_at_0.9": _share([r for r in results if not r.refused and r.confidence >= 0.9], _answered_right),
         "latency_p50_ms": float(np.percentile(latencies, 50) * 1000) if latencies else None,
         "latency_p95_ms": float(np.percentile(latencies, 95) * 1000) if latencies else None,
     }
+
+
+def _answered_right(result: QuestionResult) -> bool:
+    """An answer shown (not refused) that is right: an accepted form for an answerable question; never for an
+    unanswerable one."""
+    return result.answerable and result.correct
+
+
+CONFIDENCE_BINS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 1.01)
+
+
+def calibration_table(results: list[QuestionResult]) -> list[dict]:
+    """Answers shown, per confidence bin: how many, and the share right (of answers shown at 0.9, nine in ten should
+    be right)."""
+    shown = [r for r in results if not r.refused]
+    table = []
+    for low, high in zip(CONFIDENCE_BINS, CONFIDENCE_BINS[1:]):
+        inside = [r for r in shown if low <= r.confidence < high]
+        table.append({"from": low, "to": min(high, 1.0), "answers": len(inside),
+                      "right": _share(inside, _answered_right)})
+    return table
 
 
 def _says_recent(question: str) -> bool:

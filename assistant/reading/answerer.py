@@ -1,6 +1,6 @@
 """The default answerer: a learned reader picks the answer span in the retrieved passages, or says none is there.
 
-    analyse     what kind of answer is asked for (for dates: year, month or day) -> assistant.question
+    analyse     what kind of answer is asked for (for dates: year, month or day) -> analyse.py
     candidates  the retrieved passages and the rest of the top articles         -> candidates.py
     read        every window: best spans and a "no answer" score               -> span_reader.py
     refuse      the best span's margin -> calibrated confidence; refuse below the validated threshold -> refuse.py
@@ -11,16 +11,26 @@ No hand rule decides the span or the refusal; both come from the model and its c
 from __future__ import annotations
 
 import logging
+import re
 from typing import Callable
 
 from assistant.answer import Answer, Passage
-from assistant.question import analyse
+from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
-from assistant.reading.compose import compose
+from assistant.reading.compose import Finding, article_date, compose
 from assistant.reading.refuse import Calibration
-from assistant.reading.span_reader import SpanReader
+from assistant.reading.span_reader import Span, SpanReader
+from assistant.timeframe import asks_for_latest
 
 log = logging.getLogger(__name__)
+
+REVISION_GAP = 0.15  # a newer article's answer leads when its confidence is at most this much below the best one's
+MAX_RIVALS = 12  # spans looked at for a newer or an earlier value
+
+
+def _same_value(a: str, b: str) -> bool:
+    norm = [" ".join(re.findall(r"\w+", t.lower())) for t in (a, b)]
+    return norm[0] == norm[1] or norm[0] in norm[1] or norm[1] in norm[0]
 
 
 class ReaderAnswerer:
@@ -36,7 +46,7 @@ class ReaderAnswerer:
         self.max_passages = max_passages
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
-        analysis = analyse(question)
+        analysis = analyse_question(question)
         read = passages_to_read(passages, self.expand, self.expand_articles, self.max_passages)
         spans = self.reader.read(question, [p.text for p in read])
         if not spans:
@@ -46,4 +56,39 @@ class ReaderAnswerer:
         log.debug("best span %r margin %.2f confidence %.2f", best.text, best.margin, confidence)
         if confidence < self.min_confidence:
             return Answer.refusal(question, analysis.kind, confidence)
-        return compose(question, analysis.kind, best, read[best.passage], confidence, analysis.granularity)
+        chosen, earlier = self._latest(question, spans, read, confidence)
+        return compose(question, analysis.kind, chosen, read[chosen.passage], confidence, analysis.granularity,
+                       short=analysis.kind != "yes_no",  # no reader can say yes or no: the evidence is quoted
+                       earlier=Finding(earlier, read[earlier.passage]) if earlier else None)
+
+    def _latest(self, question: str, spans: list[Span], read: list[Passage], confidence: float
+                ) -> tuple[Span, Span | None]:
+        """News revises itself: when dated articles give different answers that the reader is nearly as sure of, the
+        newest one leads and the one before it is named with its date. Asking for the "latest" or "current" value
+        makes the newest lead even when it is read a little less surely."""
+        best = spans[0]
+        best_date = article_date(read[best.passage])
+        if best_date is None:
+            return best, None
+        gap = REVISION_GAP * (2 if asks_for_latest(question) else 1)
+        rivals = []
+        seen_articles = {read[best.passage].article_id}
+        for span in spans[1:MAX_RIVALS]:
+            passage = read[span.passage]
+            day = article_date(passage)
+            if day is None or passage.article_id in seen_articles:
+                continue
+            seen_articles.add(passage.article_id)
+            rival_confidence = self.calibration.confidence(span.margin)
+            if rival_confidence < self.min_confidence or rival_confidence < confidence - gap:
+                continue
+            if _same_value(span.text, best.text):
+                continue
+            rivals.append((day, span))
+        if not rivals:
+            return best, None
+        newest_day, newest = max(rivals, key=lambda r: r[0])
+        if newest_day > best_date:
+            return newest, best
+        older = [r for r in rivals if r[0] < best_date]
+        return best, (max(older, key=lambda r: r[0])[1] if older else None)

@@ -4,10 +4,11 @@ the sentence it comes from, quoted and cited, within MAX_WORDS."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from assistant.answer import Answer, Citation, Passage
-from assistant.dates import at_granularity, find_time_expressions
+from assistant.dates import at_granularity, find_time_expressions, format_day_of
 from assistant.reading.span_reader import Span
 from ingest.sentences import split_sentences
 
@@ -32,15 +33,23 @@ def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def short_answer(span: Span, sentence: str, offset: int, published: date | None, granularity: str | None) -> str:
-    """The span, or the resolved form of the time expression it lies in ("April this year" -> "April 2021")."""
+    """The span, or the resolved form of the time expression it lies in ("April this year" -> "April 2021").
+
+    A question after the day ("On what date did the council say …") whose answer sentence names no day is answered
+    with the article's own date: news reports what was said on the day it is published."""
     text = _tidy(span.text)
     start, end = span.start - offset, span.end - offset
     for expression in find_time_expressions(sentence, published):
         if expression.start < end and start < expression.end:
             resolved = at_granularity(expression, granularity)
             if resolved and (expression.end - expression.start) >= (end - start) * 0.5:
+                if granularity == "day" and expression.granularity != "day" and published:
+                    break
                 return resolved
-    return text
+    else:
+        if granularity != "day" or not published:
+            return text
+    return format_day_of(published) if published else text
 
 
 def _tidy(text: str) -> str:
@@ -59,17 +68,44 @@ def trim_words(sentence: str, budget: int, keep_from: int, keep_to: int) -> str:
     return ("… " if first else "") + window + (" …" if first + budget < len(words) else "")
 
 
+@dataclass
+class Finding:
+    """A span the answer rests on, in the passage it was read in."""
+
+    span: Span
+    passage: Passage
+
+
 def compose(question: str, kind: str, span: Span, passage: Passage, confidence: float,
-            granularity: str | None = None, lead: str | None = None) -> Answer:
-    start, end = sentence_around(passage.text, span.start, span.end)
-    sentence = passage.text[start:end]
-    short = lead or short_answer(span, sentence, start, article_date(passage), granularity)
-    budget = MAX_WORDS - len(short.split()) - 1
-    shown = trim_words(sentence, budget, span.start - start, span.end - start)
-    text = f"{short}. {shown} [1]" if short else f"{shown} [1]"
-    citation = Citation(number=1, article_id=passage.article_id, source=passage.source, title=passage.title,
-                        date=passage.date, url=passage.url, quote=sentence, quote_start=passage.start + start,
-                        quote_end=passage.start + end, passage=passage.text, passage_start=passage.start,
-                        passage_end=passage.end)
-    return Answer(question=question, text=text, short_answer=short or None, citations=[citation],
+            granularity: str | None = None, short: bool = True, earlier: Finding | None = None) -> Answer:
+    """One cited sentence, led by the short answer unless `short` is False (yes/no questions). With `earlier`, a
+    value an older article gave is named after it with its date, cited too ("£3.5m … Earlier: £2m (12 June 2023)")."""
+    findings = [Finding(span, passage)] + ([earlier] if earlier else [])
+    parts, citations = [], []
+    budget = MAX_WORDS
+    short_text = ""
+    for number, finding in enumerate(findings, start=1):
+        text = finding.passage.text
+        start, end = sentence_around(text, finding.span.start, finding.span.end)
+        sentence = text[start:end]
+        lead = short_answer(finding.span, sentence, start, article_date(finding.passage), granularity) if short else ""
+        if number == 1:
+            short_text = lead
+        if number > 1:
+            when = finding.passage.date or "an earlier article"
+            lead = f"Earlier: {lead or 'the articles said'} ({when})"
+        elif earlier is not None and finding.passage.date:
+            lead = f"{lead} (as of {finding.passage.date})" if lead else lead
+        share = budget if number == len(findings) else budget // 2
+        room = max(8, share - len(lead.split()) - 1)
+        shown = trim_words(sentence, room, finding.span.start - start, finding.span.end - start)
+        part = f"{lead}. {shown} [{number}]" if lead else f"{shown} [{number}]"
+        budget -= len(part.split())
+        parts.append(part)
+        citations.append(Citation(number=number, article_id=finding.passage.article_id, source=finding.passage.source,
+                                  title=finding.passage.title, date=finding.passage.date, url=finding.passage.url,
+                                  quote=sentence, quote_start=finding.passage.start + start,
+                                  quote_end=finding.passage.start + end, passage=text,
+                                  passage_start=finding.passage.start, passage_end=finding.passage.end))
+    return Answer(question=question, text=" ".join(parts), short_answer=short_text or None, citations=citations,
                   confidence=confidence, kind=kind)

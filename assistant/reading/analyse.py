@@ -1,0 +1,50 @@
+"""What the question asks for: its kind (when/who/where/how_much/what/why/yes_no), for dates the granularity, and
+for "which X" / "what X" questions the head noun X, read off spaCy's dependency parse.
+
+The kind labels reports and shapes the composed answer (a yes/no question gets the evidence quoted, with no
+invented "Yes"); it never chooses the span or decides a refusal: the reader does both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.linguistics import parse
+
+_KIND_BY_WORD = (
+    (re.compile(r"^(when|what time|what year|which year|what date|on what date|in what year|in which year|"
+                r"by when|until when|since when)\b|\bwhat (day|month|year|date)\b", re.IGNORECASE), "when"),
+    (re.compile(r"^(why)\b|\bfor what reason\b|\bwhat (caused|prompted|led to)\b", re.IGNORECASE), "why"),
+    (re.compile(r"\bhow (much|many|long|far|old|big|large|high|fast)\b|\bwhat (percentage|proportion|share|"
+                r"number|amount|price|cost)\b", re.IGNORECASE), "how_much"),
+    (re.compile(r"^(who|whom|whose)\b|\bwho\b", re.IGNORECASE), "who"),
+    (re.compile(r"^where\b|\bwhere\b", re.IGNORECASE), "where"),
+    (re.compile(r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.IGNORECASE), "yes_no"),
+)
+_GRANULARITY = re.compile(r"\b(year|month|day|date)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    kind: str
+    granularity: str | None  # for "when": year, month or day when the question says so
+    head: str | None  # "country" in "Which country …", from the parse
+
+
+def analyse_question(question: str) -> Analysis:
+    text = question.strip()
+    kind = next((k for pattern, k in _KIND_BY_WORD if pattern.search(text)), "what")
+    granularity = None
+    if kind == "when":
+        match = _GRANULARITY.search(text)
+        granularity = {"date": "day"}.get(match.group(1).lower(), match.group(1).lower()) if match else None
+    return Analysis(kind, granularity, head_noun(text))
+
+
+def head_noun(question: str) -> str | None:
+    """The noun that "which"/"what" determines ("Which Manchester City striker …" -> "striker")."""
+    for token in parse(question):
+        if token.lower_ in ("which", "what") and token.dep_ == "det" and token.head.pos_ in ("NOUN", "PROPN"):
+            return token.head.lemma_.lower()
+    return None
