@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from assistant.answer import Answer, Passage
 from assistant.chroma_client import ChromaHandle, open_chroma
-from assistant.errors import InputError
+from assistant.errors import ConfigError, InputError
 from assistant.lexical import LexicalIndex
 from assistant.retrieval import Filters, HybridRetriever
 from assistant.settings import Settings
@@ -43,6 +43,9 @@ class Assistant:
         if data_dir:
             values["data_dir"] = os.fspath(data_dir)
         self.settings = Settings.from_mapping(values)  # unknown names and bad values raise ConfigError
+        if os.path.isfile(self.settings.data_dir):
+            raise ConfigError(f"The data directory {self.settings.data_dir} is a file: pass a folder (it is created "
+                              "when missing).")
         self._lock = threading.RLock()
         self._handle: ChromaHandle | None = None
         self._store: ChunkStore | None = None
@@ -118,7 +121,7 @@ class Assistant:
                 self._drop_store()
             embedder = self.embedder
             chunker = Chunker(count_tokens, embedder.count_tokens, embedder.max_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
-            ingestor = Ingestor(self.store, embedder, chunker, self.settings.max_file_bytes, self.settings.exclude)
+            ingestor = Ingestor.from_settings(self.store, embedder, chunker, self.settings)
             summary = ingestor.ingest(path, sync=sync, progress=progress)
             self._chains.clear()
             self._answerers.clear()
@@ -144,6 +147,7 @@ class Assistant:
                  as_of: date | str | None = None) -> list[Passage]:
         """The k passages most relevant to `question` (hybrid dense + BM25 by default)."""
         question = _check_question(question)
+        _check_k(k)
         retriever = HybridRetriever(self.store, self.embedder, self.lexical, mode)
         for filters in self.filter_plan(question, date_from, date_to, source, as_of):
             passages = retriever.retrieve(question, k or self.settings.k, filters)
@@ -159,6 +163,7 @@ class Assistant:
         `as_of` is the date of asking: nothing published after it is used, and "this week", "recently" or "this
         month" in the question are read against it (without it: against the newest article in the collection)."""
         question = _check_question(question)
+        _check_k(k)
         empty = self.why_nothing_matches(date_from, date_to, source, as_of)
         if empty:
             return Answer.refusal(question, reason=empty)
@@ -278,6 +283,11 @@ def _day_or_none(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def _check_k(k: int | None) -> None:
+    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
+        raise InputError(f"k is the number of passages to retrieve: a whole number of at least 1, not {k!r}.")
 
 
 def _check_question(question: str) -> str:

@@ -3,7 +3,7 @@
 Every answerer has `.answer(question, passages) -> Answer`; the LLM ones also have
 `.stream(question, passages)`, yielding text pieces and then the checked Answer.
 
-    extractive  picks the answering sentence(s), no LLM (the default)
+    extractive  a learned reader picks the answer span, or says the articles don't answer (the default)
     openai      any OpenAI-compatible server               pip install 'news-assistant[openai]'
     ollama      an Ollama server                           pip install 'news-assistant[ollama]'
     llamacpp    a local GGUF file through llama-cpp-python pip install 'news-assistant[llamacpp]'
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LLM_BACKENDS = ("openai", "ollama", "llamacpp")
-BACKENDS = ("extractive",) + LLM_BACKENDS + ("overlap", "ranker")
+BACKENDS = ("extractive",) + LLM_BACKENDS + ("overlap",)
 
 
 def make_answerer(name: str, assistant: "Assistant"):
@@ -33,8 +33,6 @@ def make_answerer(name: str, assistant: "Assistant"):
         return _extractive(assistant)
     if name in LLM_BACKENDS:
         return _llm(name, assistant)
-    if name == "ranker":
-        return _ranker(assistant)
     if name == "overlap":
         from assistant.baseline import OverlapAnswerer
 
@@ -44,7 +42,7 @@ def make_answerer(name: str, assistant: "Assistant"):
 
 def _extractive(assistant: "Assistant"):
     from assistant.reading.answerer import ReaderAnswerer
-    from assistant.reading.span_reader import SPAN_READER_FILE, SpanReader
+    from assistant.reading.read import SPAN_READER_FILE, SpanReader
     from assistant.retrieval import HybridRetriever
 
     if not SpanReader.available():
@@ -54,27 +52,6 @@ def _extractive(assistant: "Assistant"):
     lexical.ensure(assistant.store)
     whole = HybridRetriever(assistant.store, assistant.embedder, lexical).whole_articles
     return ReaderAnswerer(SpanReader.shared(), assistant.settings.min_confidence, expand=whole)
-
-
-def _ranker(assistant: "Assistant"):
-    from assistant.extractive import ExtractiveAnswerer
-    from assistant.retrieval import HybridRetriever
-
-    lexical = assistant.lexical
-    lexical.ensure(assistant.store)
-    whole = HybridRetriever(assistant.store, assistant.embedder, lexical).whole_articles
-    return ExtractiveAnswerer(assistant.embedder.embed, lexical.idf, 0.3, expand=whole, read=_reader())
-
-
-def _reader():
-    """The fine-tuned reader's embed function; None (with a warning) when its model file is missing."""
-    from assistant.reader import READER_FILE, Reader
-
-    if not Reader.available():
-        log.warning("reader model %s is missing: answers fall back to the base model's similarity (less accurate); "
-                    "reinstall the package or run `make train-answerer`", READER_FILE)
-        return None
-    return Reader.shared().embed
 
 
 def _llm(name: str, assistant: "Assistant"):

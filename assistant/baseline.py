@@ -7,14 +7,14 @@ extractive answerer adds over it.
 from __future__ import annotations
 
 from assistant.answer import Answer, Citation, Passage
-from assistant.question import analyse
+from assistant.reading.analyse import analyse_question
 from assistant.terms import terms
 from ingest.sentences import split_sentences
 
 
 class OverlapAnswerer:
     def answer(self, question: str, passages: list[Passage]) -> Answer:
-        analysis = analyse(question)
+        analysis = analyse_question(question)
         wanted = set(terms(question))
         best = None
         for passage in passages:

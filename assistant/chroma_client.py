@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import os
 import socket
+import threading
 from urllib.parse import urlparse
 
 from filelock import FileLock, Timeout
@@ -19,16 +20,44 @@ LOCK_WAIT_SECONDS = 3.0
 
 
 class ChromaHandle:
-    """A Chroma client plus, in embedded mode, the lock that keeps other processes out of the data dir."""
+    """A Chroma client plus, in embedded mode, a hold on the lock that keeps other processes out of the data dir."""
 
-    def __init__(self, client, lock: FileLock | None, description: str) -> None:
+    def __init__(self, client, lock_key: str | None, description: str) -> None:
         self.client = client
-        self.lock = lock
+        self.lock_key = lock_key
         self.description = description
 
     def close(self) -> None:
-        if self.lock is not None and self.lock.is_locked:
-            self.lock.release(force=True)
+        if self.lock_key is not None:
+            _release(self.lock_key)
+            self.lock_key = None
+
+
+# One lock per data dir and process, counted: two Assistants of one process share the store (Chroma's client is
+# thread-safe and shared per path); another process is kept out until the last one here closes.
+_held: dict[str, list] = {}  # lock path -> [FileLock, holders]
+_held_guard = threading.Lock()
+
+
+def _hold(lock_path: str) -> None:
+    with _held_guard:
+        if lock_path in _held:
+            _held[lock_path][1] += 1
+            return
+        lock = FileLock(lock_path)
+        lock.acquire(timeout=LOCK_WAIT_SECONDS)  # Timeout propagates
+        _held[lock_path] = [lock, 1]
+
+
+def _release(lock_path: str) -> None:
+    with _held_guard:
+        entry = _held.get(lock_path)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] <= 0:
+            entry[0].release(force=True)
+            del _held[lock_path]
 
 
 def open_chroma(settings: Settings) -> ChromaHandle:
@@ -44,9 +73,9 @@ def _open_embedded(settings: Settings) -> ChromaHandle:
     path = os.path.join(settings.data_dir, "chroma")
     os.makedirs(path, exist_ok=True)
     # PersistentClient is thread-safe but not process-safe: hold an exclusive lock while open.
-    lock = FileLock(os.path.join(settings.data_dir, "store.lock"))
+    lock_path = os.path.realpath(os.path.join(settings.data_dir, "store.lock"))
     try:
-        lock.acquire(timeout=LOCK_WAIT_SECONDS)
+        _hold(lock_path)
     except Timeout:
         raise StoreInUseError(
             f"The store in {settings.data_dir} is in use by another process. Stop it, or run a Chroma server "
@@ -55,9 +84,9 @@ def _open_embedded(settings: Settings) -> ChromaHandle:
     try:
         client = chromadb.PersistentClient(path=path, settings=ChromaSettings(anonymized_telemetry=False))
     except Exception as exc:
-        lock.release(force=True)
+        _release(lock_path)
         raise StoreError(f"Cannot open the Chroma store in {path}: {exc}") from exc
-    return ChromaHandle(client, lock, f"embedded store {path}")
+    return ChromaHandle(client, lock_path, f"embedded store {path}")
 
 
 def _open_server(settings: Settings) -> ChromaHandle:

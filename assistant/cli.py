@@ -1,4 +1,4 @@
-"""The `assistant` command: ingest, ask, info, eval, ui, settings.
+"""The `assistant` command: ingest, ask, timeline, info, eval, ui, settings, doctor.
 
 Errors meant for users (AssistantError) print their message and exit 1; with
 --debug, or anything unexpected under --debug, the traceback shows.
@@ -51,7 +51,40 @@ def _date(value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD.") from None
 
 
-@click.group()
+# Options of the whole program; accepted after the command too ("assistant ui --data-dir DIR"), taking a value or not.
+GLOBAL_OPTIONS = {"--data-dir": True, "--chroma-url": True, "--config": True, "--log-level": True, "--debug": False}
+
+
+def hoist_global_options(args: list[str], commands: set[str]) -> list[str]:
+    """Move global options that follow the command name in front of it, so click reads them as global."""
+    at = next((i for i, a in enumerate(args) if a in commands), None)
+    if at is None:
+        return args
+    front, rest, moved = args[:at], [], []
+    tail = args[at:]
+    i = 0
+    while i < len(tail):
+        arg = tail[i]
+        if arg == "--":
+            rest += tail[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if i > 0 and name in GLOBAL_OPTIONS:
+            takes_value = GLOBAL_OPTIONS[name] and "=" not in arg
+            moved += tail[i:i + (2 if takes_value else 1)]
+            i += 2 if takes_value else 1
+            continue
+        rest.append(arg)
+        i += 1
+    return front + moved + rest
+
+
+class _Program(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args), set(self.commands)))
+
+
+@click.group(cls=_Program)
 @click.option("--data-dir", envvar=None, help="Store directory (setting data_dir, env ASSISTANT_DATA_DIR).")
 @click.option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000 (setting chroma_url).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file (env ASSISTANT_CONFIG).")
@@ -89,12 +122,13 @@ def _assistant(ctx: click.Context, **overrides):
 @click.argument("path", type=click.Path())
 @click.option("--sync", is_flag=True, help="Also delete stored articles whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Drop the collection first (after changing model or chunker settings).")
+@click.option("--follow-symlinks", is_flag=True, help="Also read symbolic links that point outside PATH (setting follow_symlinks; off: they are listed, not read).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @user_errors
-def ingest(ctx, path, sync, rebuild, as_json) -> None:
+def ingest(ctx, path, sync, rebuild, follow_symlinks, as_json) -> None:
     """Ingest a folder (or file) of articles: .txt, .md, .html, .json, .jsonl."""
-    with _assistant(ctx) as assistant:
+    with _assistant(ctx, follow_symlinks=follow_symlinks or None) as assistant:
         summary = assistant.ingest(path, sync=sync, rebuild=rebuild, progress=not as_json)
     click.echo(json.dumps(summary.to_dict(), indent=2) if as_json else summary.describe())
 
@@ -214,6 +248,19 @@ def show_settings() -> None:
     """Every setting, its default and what it does."""
     for name, default, help_text in Settings.documentation():
         click.echo(f"{name} (env ASSISTANT_{name.upper()}, default {default})\n    {help_text}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def doctor(as_json) -> None:
+    """Installed versions of the packages that matter, and the known advisories the project guards against.
+
+    The advisories come from a list kept in this repository (assistant/advisories.toml), not from an online audit.
+    """
+    from assistant.doctor import describe, report
+
+    data = report()
+    click.echo(json.dumps(data, indent=2) if as_json else describe(data))
 
 
 from assistant.cli_eval import eval_command  # noqa: E402  (registered after main exists)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 import click
+
+from ui.guard import NO_LOGIN_REFUSED, auth_from_env, is_loopback_name
 
 EXAMPLE_COUNT = 3
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """localhost, *.localhost or a loopback address (no DNS lookup: a name that happens to resolve there is not)."""
+    return is_loopback_name(host)
 
 
 def example_questions(assistant, explicit: str | None = None, count: int = EXAMPLE_COUNT) -> list[str]:
@@ -46,30 +43,42 @@ def _is_seed_collection(assistant) -> bool:
 
 
 @click.command("ui")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; keep loopback unless you set ASSISTANT_UI_AUTH.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Any other than loopback needs ASSISTANT_UI_AUTH=user:password (or --insecure-no-login).")
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="Port to listen on.")
 @click.option("--examples", "examples_path", type=click.Path(exists=True),
               help="A questions.jsonl (or a folder holding one) whose first 3 answerable questions are offered as examples. "
                    "Default: the seeds' set for the bundled collection, else DATA_DIR/questions.jsonl.")
+@click.option("--insecure-no-login", is_flag=True,
+              help="Serve a --host other than loopback without a login (anyone who reaches it can use the chat).")
+@click.option("--allow-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name the page may also be reached at, e.g. a reverse proxy's (a loopback server otherwise "
+                   "answers only to loopback names). Repeatable.")
 @click.pass_context
-def ui_command(ctx, host, port, examples_path) -> None:
+def ui_command(ctx, host, port, examples_path, insecure_no_login, allowed_hosts) -> None:
     """Chat with the collection in a browser (http://127.0.0.1:7860 by default).
 
-    Set ASSISTANT_UI_AUTH=user:password to require a login. An empty store gets the bundled seeds first.
+    Set ASSISTANT_UI_AUTH=user:password to require a login; a --host other than loopback refuses to start without
+    one unless --insecure-no-login is given. An empty store gets the bundled seeds first.
     """
     from assistant.cli import user_errors  # here, not at the top: assistant.cli imports this module
 
-    user_errors(_serve)(ctx, host, port, examples_path)
+    user_errors(_serve)(ctx, host, port, examples_path, insecure_no_login, allowed_hosts)
 
 
-def _serve(ctx, host: str, port: int, examples_path: str | None) -> None:
+def _serve(ctx, host: str, port: int, examples_path: str | None, insecure_no_login: bool = False,
+           allowed_hosts: tuple[str, ...] = ()) -> None:
     from assistant.cli import _assistant
-    from ui.app import auth_from_env, launch
+    from assistant.errors import ConfigError
 
     auth = auth_from_env()
     if not is_loopback(host) and auth is None:
-        click.secho(f"Warning: serving on {host} without a login; anyone who can reach it can ask questions. "
-                    "Set ASSISTANT_UI_AUTH=user:password to require one.", fg="yellow", err=True)
+        if not insecure_no_login:
+            raise ConfigError(NO_LOGIN_REFUSED.format(host=host))  # before anything is opened or served
+        click.secho(f"Warning: serving on {host} without a login (--insecure-no-login); anyone who can reach it can "
+                    "ask questions. Set ASSISTANT_UI_AUTH=user:password to require one.", fg="yellow", err=True)
+    from ui.app import launch  # gradio: imported only once there is something to serve
+
     with _assistant(ctx) as assistant:
         click.echo("Opening the collection (an empty store gets the bundled seed articles first)…", err=True)
         summary = assistant.ensure_collection()
@@ -77,7 +86,8 @@ def _serve(ctx, host: str, port: int, examples_path: str | None) -> None:
             click.echo(f"Ingested the bundled seeds: {summary.describe().splitlines()[0]}", err=True)
         stats = assistant.info()
         click.echo(f"{stats['articles']} articles, {stats['chunks']} chunks, {stats['first_date'] or '-'} to {stats['last_date'] or '-'}.", err=True)
-        demo, url = launch(assistant, host=host, port=port, examples=example_questions(assistant, examples_path), auth=auth)
+        demo, url = launch(assistant, host=host, port=port, examples=example_questions(assistant, examples_path), auth=auth,
+                           insecure_no_login=insecure_no_login, allowed_hosts=allowed_hosts)
         click.echo(f"Chat at {url}  (Ctrl+C to stop)")
         try:
             demo.block_thread()

@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 from assistant.dates import MONTHS, WEEKDAYS, at_granularity, find_time_expressions
-from assistant.spans import names
+from assistant.names import names
 from assistant.terms import STOP_WORDS, terms
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")

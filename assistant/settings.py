@@ -36,6 +36,8 @@ class Settings:
     chunk_tokens: int = field(default=160, metadata={"help": "Target chunk size in cl100k tokens (every chunk also fits the embedding model's 256 word pieces)."})
     chunk_overlap_tokens: int = field(default=40, metadata={"help": "Sentences carried over between neighbouring chunks, up to this many tokens."})
     max_file_bytes: int = field(default=5_000_000, metadata={"help": "Files larger than this are skipped and reported."})
+    follow_symlinks: bool = field(default=False, metadata={"help": "Follow symbolic links (to files or folders) that point outside the folder being ingested. Off: such links are not read, and each is listed in the ingest summary."})
+    file_time_budget_seconds: float = field(default=60.0, metadata={"help": "Most seconds one file may take to read, parse, chunk and embed; a file still going then is skipped and reported, and the run goes on. 0 means no limit."})
     exclude: tuple[str, ...] = field(default=("README*", "LICENSE*", "questions.jsonl", "questions.yaml"), metadata={"help": "File-name patterns skipped when ingesting a folder (hidden files are always skipped)."})
     k: int = field(default=8, metadata={"help": "Passages retrieved per question."})
     backend: str = field(default="extractive", metadata={"help": "Answer backend: extractive, openai, ollama or llamacpp."})
@@ -88,6 +90,8 @@ class Settings:
             raise ConfigError(f"chunk_tokens must be between 16 and 240, got {self.chunk_tokens}.")
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise ConfigError("chunk_overlap_tokens must be at least 0 and below chunk_tokens.")
+        if self.file_time_budget_seconds < 0:
+            raise ConfigError(f"file_time_budget_seconds must be 0 (no limit) or more, got {self.file_time_budget_seconds}.")
         if self.embed_batch_size < 1:
             raise ConfigError("embed_batch_size must be at least 1.")
         if self.llm_unsupported not in ("remove", "mark"):

@@ -199,13 +199,8 @@ def child_project(data: Path, scale: str) -> None:
     cold_build = time.perf_counter() - started
     shutil.rmtree(data / "bm25-bench-cold", ignore_errors=True)
     assistant.ask(questions[0])  # warm: model, reader, chain, BM25 (loaded from disk when saved)
-    from assistant.reader import Reader
-
-    readers = [Reader.shared()] if Reader.available() else []
-
-    def clear_caches() -> None:  # the embedder's and the reader's: every call pays for its model inference
-        for model in [embedder, *readers]:
-            model._cache.clear()
+    def clear_caches() -> None:  # the embedder's: every call pays for its model inference
+        embedder._cache.clear()
 
     clear_caches()
 

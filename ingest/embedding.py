@@ -172,10 +172,12 @@ class Embedder:
 
     # ---- embedding ----------------------------------------------------------------------------------
 
-    def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def embed(self, texts: list[str], progress: bool = False, cache: bool | None = None) -> np.ndarray:
+        """Normalised embeddings of `texts`. cache=None: only calls of at most CACHE_CALL_LIMIT texts use (and fill)
+        the query-time cache; cache=False: never (ingest embedding a long article in small slices)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if len(texts) > CACHE_CALL_LIMIT:
+        if cache is False or (cache is None and len(texts) > CACHE_CALL_LIMIT):
             return self._embed(texts, progress)
         with self._cache_lock:
             cached = {t: self._cache[t] for t in set(texts) if t in self._cache}

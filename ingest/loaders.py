@@ -3,12 +3,18 @@
 Text formats carry optional header lines (`date 2021-09-14`, `Title: …`, `URL: …`)
 or YAML front matter; HTML keeps only what a reader would see; JSON and JSONL
 hold one article per object.
+
+Two ways in: `load_bytes` (what ingest uses) keeps what it can of a damaged file and says what it dropped
+(a bad JSONL line, invalid UTF-8 bytes) in `Loaded.warnings`; `load_file` is strict and raises LoadError
+naming the first problem. Loaders take an optional `warnings` list: given one, a record that cannot be
+read is skipped and noted there; without one, it is an error.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -16,7 +22,7 @@ import yaml
 
 from ingest.articles import Article
 from ingest.dates import parse_article_date
-from ingest.decoding import LoadError, decode_bytes
+from ingest.decoding import LoadError, decode
 from ingest.html_text import visible_text
 
 # "date 2021-09-14" (the seed format) or "Title: …": a date needs a readable date, other keys a colon.
@@ -32,16 +38,33 @@ DATE_FIELDS = ("date", "published", "published_at", "publication_date", "pubdate
 URL_FIELDS = ("url", "link", "href")
 
 
+@dataclass
+class Loaded:
+    """The articles read from one file, and what was dropped on the way (for the ingest summary)."""
+
+    articles: list[Article]
+    warnings: list[str] = field(default_factory=list)
+
+
 def load_file(path: Path, source: str) -> list[Article]:
-    """Load the articles in `path`; `source` is the name to cite it by. Raises LoadError with the reason."""
-    loader = LOADERS.get(path.suffix.lower())
+    """Load the articles in `path`; `source` is the name to cite it by. Strict: any damage raises LoadError."""
+    loaded = load_bytes(path.read_bytes(), path.suffix, source)
+    if loaded.warnings:
+        raise LoadError(loaded.warnings[0])
+    return loaded.articles
+
+
+def load_bytes(data: bytes, suffix: str, source: str) -> Loaded:
+    """Load a file's bytes as the format its suffix names, keeping what can be read. Raises LoadError when nothing can."""
+    loader = LOADERS.get(suffix.lower())
     if loader is None:
-        raise LoadError(f"unsupported file type {path.suffix or '(none)'}; supported: {', '.join(sorted(LOADERS))}")
-    text = decode_bytes(path.read_bytes())
-    return loader(text, source)
+        raise LoadError(f"unsupported file type {suffix or '(none)'}; supported: {', '.join(sorted(LOADERS))}")
+    decoded = decode(data)
+    warnings = list(decoded.warnings)
+    return Loaded(loader(decoded.text, source, warnings), warnings)
 
 
-def load_text(text: str, source: str) -> list[Article]:
+def load_text(text: str, source: str, warnings: list[str] | None = None) -> list[Article]:
     """Plain text or Markdown: header lines or front matter, then a headline line, then the body."""
     meta, text = _split_metadata(text)
     text = text.strip("\n").rstrip()
@@ -50,14 +73,14 @@ def load_text(text: str, source: str) -> list[Article]:
     return [_article(source, text, meta)]
 
 
-def load_html(html: str, source: str) -> list[Article]:
+def load_html(html: str, source: str, warnings: list[str] | None = None) -> list[Article]:
     """HTML: visible text only, title from <title>/<h1>, date from meta tags or <time>."""
     page = visible_text(html)
     meta = {"title": page.title, "date": page.date, "url": page.url}
     return [_article(source, page.text, meta, headline_in_text=page.title_in_text)]
 
 
-def load_json(text: str, source: str) -> list[Article]:
+def load_json(text: str, source: str, warnings: list[str] | None = None) -> list[Article]:
     """A JSON object, or a list of them (or {"articles": [...]}), one article each."""
     try:
         data = json.loads(text)
@@ -66,35 +89,54 @@ def load_json(text: str, source: str) -> list[Article]:
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     items = data if isinstance(data, list) else [data]
-    return _records(((i + 1, item) for i, item in enumerate(items)), source, "item")
+    return _records(((i + 1, item) for i, item in enumerate(items)), source, "item", warnings)
 
 
-def load_jsonl(text: str, source: str) -> list[Article]:
-    """One JSON object per line; blank lines are allowed."""
+def load_jsonl(text: str, source: str, warnings: list[str] | None = None) -> list[Article]:
+    """One JSON object per line; blank lines are allowed. Lines are numbered from 1, as editors show them."""
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    problems: list[str] = []
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             records.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise LoadError(f"invalid JSON on line {number}: {exc.msg}") from None
-    return _records(records, source, "line")
+            _problem(f"invalid JSON on line {number}: {exc.msg} (column {exc.colno})", warnings, problems)
+    return _records(records, source, "line", warnings, problems)
 
 
-def _records(numbered, source: str, unit: str) -> list[Article]:
+def _records(numbered, source: str, unit: str, warnings: list[str] | None, problems: list[str] | None = None) -> list[Article]:
+    """One article per JSON object; unreadable records are errors, or (given `warnings`) skipped and noted there."""
     articles = []
+    problems = problems if problems is not None else []
     for number, item in numbered:
-        if not isinstance(item, dict):
-            raise LoadError(f"{unit} {number} is not a JSON object")
-        body = _first(item, TEXT_FIELDS)
-        if not isinstance(body, str) or not body.strip():
-            raise LoadError(f"{unit} {number} has no article text (expected one of the fields {', '.join(TEXT_FIELDS)})")
-        meta = {"title": _first(item, TITLE_FIELDS), "date": _first(item, DATE_FIELDS), "url": _first(item, URL_FIELDS)}
-        articles.append(_article(f"{source}#{number}", body.strip(), meta, headline_in_text=False))
+        try:
+            articles.append(_record(item, f"{source}#{number}", f"{unit} {number}"))
+        except LoadError as exc:
+            _problem(str(exc), warnings, problems)
     if not articles:
-        raise LoadError("no articles in the file")
+        raise LoadError("no articles in the file" + (f" ({'; '.join(problems[:3])})" if problems else ""))
+    if warnings is not None:
+        warnings.extend(f"{problem}; skipped, the rest of the file was read" for problem in problems)
     return articles
+
+
+def _problem(message: str, warnings: list[str] | None, problems: list[str]) -> None:
+    """A record that cannot be read: an error when loading strictly, else remembered for the warnings."""
+    if warnings is None:
+        raise LoadError(message)
+    problems.append(message)
+
+
+def _record(item, source: str, name: str) -> Article:
+    if not isinstance(item, dict):
+        raise LoadError(f"{name} is not a JSON object")
+    body = _first(item, TEXT_FIELDS)
+    if not isinstance(body, str) or not body.strip():
+        raise LoadError(f"{name} has no article text (expected one of the fields {', '.join(TEXT_FIELDS)})")
+    meta = {"title": _first(item, TITLE_FIELDS), "date": _first(item, DATE_FIELDS), "url": _first(item, URL_FIELDS)}
+    return _article(source, body.strip(), meta, headline_in_text=False)
 
 
 def _first(item: dict, names: tuple[str, ...]):
@@ -179,7 +221,7 @@ def _title_from_body(text: str, words: int = 12) -> str:
     return " ".join(first[:words]) + ("…" if len(first) > words else "")
 
 
-LOADERS: dict[str, Callable[[str, str], list[Article]]] = {
+LOADERS: dict[str, Callable[..., list[Article]]] = {  # (text, source, warnings=None) -> articles
     ".txt": load_text,
     ".md": load_text,
     ".markdown": load_text,

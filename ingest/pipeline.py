@@ -4,14 +4,23 @@ Idempotent: a file whose bytes are unchanged is skipped without being read
 further; an article is stored once however many files hold it; chunk ids are
 derived from the article's content hash. New chunks are written before old ones
 are removed, and a file that fails to load leaves what was stored for it alone.
+
+A file is all or nothing: its articles are prepared (loaded, de-duplicated, chunked and, for a big file,
+embedded) apart from the run, and join the run's pending writes only when the whole file is done. Each file
+has a time budget (`file_time_budget_seconds`), looked at between those stages and between slices of its
+embedding; a file over it is reported as failed and the run goes on.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import hashlib
 import logging
+import os
+import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -19,13 +28,14 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.errors import InputError
+from assistant.settings import Settings
 from assistant.store import ChunkStore, SourceRecord
 from ingest.articles import Article
 from ingest.chunking import Chunk, Chunker
 from ingest.decoding import LoadError
-from ingest.discover import discover
+from ingest.discover import Discovery, discover
 from ingest.embedding import Embedder
-from ingest.loaders import load_file
+from ingest.loaders import load_bytes
 from ingest.summary import IngestSummary
 
 log = logging.getLogger(__name__)
@@ -33,6 +43,25 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 FLUSH_CHUNKS = 512  # chunks embedded per wave: big batches keep the model busy
 HOLDER_SCAN_FACTOR = 20  # read all source records once when the store holds at most this many per file being ingested
+EMBED_SLICE = 16  # a big file's chunks are embedded this many at a time (two ONNX batches), with a look at its time budget after each
+DEFAULT_FILE_TIME_BUDGET = next(f.default for f in dataclasses.fields(Settings) if f.name == "file_time_budget_seconds")
+
+
+class OverBudget(LoadError):
+    """A file took longer than its time budget; it is skipped and reported."""
+
+
+class _Budget:
+    """The time one file may take; `check` raises OverBudget once it is spent (0 seconds: no limit)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.perf_counter()
+
+    def check(self, stage: str) -> None:
+        if self.seconds and time.perf_counter() - self.started > self.seconds:
+            raise OverBudget(f"took longer than the per-file time budget ({self.seconds:g} s; stopped while {stage}); "
+                             "nothing of it was stored. Raise file_time_budget_seconds (0 = no limit) to ingest it")
 
 
 @dataclass
@@ -41,17 +70,49 @@ class _Pending:
     file: str
     file_hash: str
     chunks: list[Chunk]
+    vectors: np.ndarray | None = None  # embedded already (a big file, under its time budget), else at the next flush
+
+
+@dataclass
+class _FileWork:
+    """What one file adds to the run, kept apart until the whole file is done."""
+
+    file_source: str
+    file_hash: str
+    old: list[SourceRecord]
+    pending: list[_Pending] = field(default_factory=list)
+    aliases: list[tuple[Article, str, str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    undated: list[str] = field(default_factory=list)
+    new_ids: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.old_by_source = {r.source: r for r in self.old}
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(item.chunks) for item in self.pending)
 
 
 class Ingestor:
     """Writes articles into a ChunkStore with one embedder and chunker."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, chunker: Chunker, max_file_bytes: int, exclude: tuple[str, ...] = ()):
+    def __init__(self, store: ChunkStore, embedder: Embedder, chunker: Chunker, max_file_bytes: int, exclude: tuple[str, ...] = (),
+                 *, follow_symlinks: bool = False, file_time_budget_seconds: float = DEFAULT_FILE_TIME_BUDGET):
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
         self.max_file_bytes = max_file_bytes
         self.exclude = exclude
+        self.follow_symlinks = follow_symlinks
+        self.file_time_budget_seconds = file_time_budget_seconds
+
+    @classmethod
+    def from_settings(cls, store: ChunkStore, embedder: Embedder, chunker: Chunker, settings: Settings) -> "Ingestor":
+        """An Ingestor with every ingest setting taken from `settings`."""
+        return cls(store, embedder, chunker, settings.max_file_bytes, settings.exclude,
+                   follow_symlinks=settings.follow_symlinks, file_time_budget_seconds=settings.file_time_budget_seconds)
 
     def ingest(self, path: str | Path, sync: bool = False, progress: bool | Progress = False) -> IngestSummary:
         started = time.perf_counter()
@@ -59,31 +120,32 @@ class Ingestor:
         if not root.exists():
             raise InputError(f"{path} does not exist; give a folder of articles or an article file.")
         root = root.resolve()
-        files, unsupported = discover(root, self.exclude)
+        found = discover(root, self.exclude, self.follow_symlinks)
         base = root.parent if root.is_file() else root
         prefix = f"{base.name}/"
-        summary = IngestSummary(skipped=[prefix + str(p.relative_to(base)) for p in unsupported])
-        if not files and root.is_dir() and not sync:
-            raise InputError(f"No article files (.txt, .md, .html, .json, .jsonl) under {root}.")
+        summary = _summary(found, base, prefix)
+        if not found.files and root.is_dir() and not sync:
+            raise InputError(f"No article files (.txt, .md, .html, .json, .jsonl) under {root}{_why_none(summary)}.")
         existing = self.store.source_records(file_prefix=prefix)
         by_file: dict[str, list[SourceRecord]] = {}
         for record in existing.values():
             by_file.setdefault(record.file, []).append(record)
 
-        run = _Run(self, summary, expected_files=len(files))
-        bar = tqdm(total=len(files), unit="file", desc="ingest", disable=progress is not True, leave=False)
+        run = _Run(self, summary, expected_files=len(found.files))
+        bar = tqdm(total=len(found.files), unit="file", desc="ingest", disable=progress is not True, leave=False)
         seen_files = set()
-        for number, file_path in enumerate(files, start=1):
+        for number, file_path in enumerate(found.files, start=1):
             file_source = prefix + file_path.relative_to(base).as_posix()
             seen_files.add(file_source)
-            run.visit(file_path, file_source, by_file.get(file_source, []))
+            run.visit(file_path, file_source, by_file.get(file_source, []), is_link=file_path in found.links)
             bar.update(1)
             if callable(progress):
-                progress(number, len(files), file_source)
+                progress(number, len(found.files), file_source)
         bar.close()
         run.flush()
         if sync and root.is_dir():
-            gone = [r for f, records in by_file.items() if f not in seen_files for r in records]
+            kept = tuple(prefix + p.relative_to(base).as_posix() for p in found.unreadable)
+            gone = [r for f, records in by_file.items() if f not in seen_files and not _under(f, kept) for r in records]
             run.remove(gone)
             summary.deleted.extend(sorted({r.file for r in gone}))
         if summary.changed_anything:
@@ -91,6 +153,52 @@ class Ingestor:
         summary.seconds = time.perf_counter() - started
         log.info("ingest of %s: %s", root, summary.describe().splitlines()[0])
         return summary
+
+
+def _summary(found: Discovery, base: Path, prefix: str) -> IngestSummary:
+    """A new summary with what discovery passed over (each logged: a skipped link is worth a look)."""
+    summary = IngestSummary(skipped=[prefix + p.relative_to(base).as_posix() for p in found.unsupported])
+    for path, reason in found.not_read:
+        name = prefix + path.relative_to(base).as_posix() if path != base else prefix.rstrip("/")
+        summary.not_read.append((name, reason))
+        log.warning("not read: %s: %s", name, reason)
+    return summary
+
+
+def _why_none(summary: IngestSummary) -> str:
+    if not summary.not_read:
+        return ""
+    shown = "; ".join(f"{path}: {reason}" for path, reason in summary.not_read[:3])
+    return f" (not read: {shown})"
+
+
+def _under(file_source: str, folders: tuple[str, ...]) -> bool:
+    return any(file_source == folder or file_source.startswith(folder + "/") for folder in folders)
+
+
+def read_file(path: Path, max_bytes: int, is_link: bool = False) -> bytes:
+    """The bytes of a regular file, at most `max_bytes` of them, else LoadError (or OSError).
+
+    Opened without blocking (a FIFO swapped in after discovery cannot hang the run), checked to be a regular
+    file on the open descriptor, and, unless discovery found a link there, opened without following one (a
+    file replaced by a link in the meantime is refused). Reading stops after max_bytes + 1 bytes whatever
+    the size the file claims."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not is_link:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LoadError("became a symbolic link after the folder was listed; not followed") from None
+        raise
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise LoadError("not a regular file (a FIFO, socket or device); not read")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise LoadError(f"file is larger than max_file_bytes ({max_bytes} bytes)")
+    return data
 
 
 class _Run:
@@ -108,44 +216,75 @@ class _Run:
         self.aliases: list[tuple[Article, str, str, str]] = []  # (article, file, file hash, canonical source)
         self.replaced: list[tuple[SourceRecord, bool]] = []  # (old record of a changed file, whether its source still exists)
 
-    def visit(self, path: Path, file_source: str, old: list[SourceRecord]) -> None:
+    def visit(self, path: Path, file_source: str, old: list[SourceRecord], is_link: bool = False) -> None:
+        """Read, load, chunk (and for a big file embed) one file; it joins the run only if all of that worked."""
+        budget = _Budget(self.ingestor.file_time_budget_seconds)
         try:
-            data = path.read_bytes() if path.stat().st_size <= self.ingestor.max_file_bytes else None
-            if data is None:
-                raise LoadError(f"file is larger than max_file_bytes ({self.ingestor.max_file_bytes} bytes)")
+            data = read_file(path, self.ingestor.max_file_bytes, is_link)
             file_hash = hashlib.sha256(data).hexdigest()
             if old and all(r.file_hash == file_hash for r in old):
                 self.summary.unchanged.append(file_source)
                 return
-            articles = load_file(path, file_source)
+            loaded = load_bytes(data, path.suffix, file_source)
+            budget.check("parsing")
+            work = _FileWork(file_source, file_hash, old, warnings=loaded.warnings)
+            for article in loaded.articles:
+                self._take(work, article, budget)
+                budget.check("chunking")
+            self._embed_big(work, budget)
         except (LoadError, OSError) as exc:
             reason = str(exc) if isinstance(exc, LoadError) else f"cannot read: {exc.strerror or exc}"
             self.summary.failed.append((file_source, reason))
             log.warning("skipped %s: %s", file_source, reason)
             return
-        (self.summary.updated if old else self.summary.added).append(file_source)
-        old_by_source = {r.source: r for r in old}
-        for article in articles:
-            self._take(article, file_source, file_hash, old_by_source.get(article.source))
-        new_ids = {a.source: a.article_id for a in articles}
-        self.replaced.extend((r, r.source in new_ids) for r in old if new_ids.get(r.source) != r.article_id)
+        self._commit(work, loaded.articles)
 
-    def _take(self, article: Article, file_source: str, file_hash: str, old: SourceRecord | None) -> None:
+    def _take(self, work: _FileWork, article: Article, budget: _Budget) -> None:
+        """Sort one article of a file: a refreshed record, a duplicate of a stored one, or new chunks to write."""
         article_id = article.article_id
+        old = work.old_by_source.get(article.source)
         if article.date is None and old is None:
-            self.summary.undated.append(article.source)
+            work.undated.append(article.source)
         if old is not None and old.article_id == article_id:
-            self.aliases.append((article, file_source, file_hash, old.duplicate_of or ""))  # same text, new bytes: refresh the record
+            work.aliases.append((article, work.file_source, work.file_hash, old.duplicate_of or ""))  # same text, new bytes: refresh the record
             return
-        canonical = self.new_ids.get(article_id) or self._stored_canonical(article_id)
+        canonical = work.new_ids.get(article_id) or self.new_ids.get(article_id) or self._stored_canonical(article_id)
         if canonical and canonical != article.source:
-            self.aliases.append((article, file_source, file_hash, canonical))
-            self.summary.duplicates.append((article.source, canonical))
+            work.aliases.append((article, work.file_source, work.file_hash, canonical))
+            work.duplicates.append((article.source, canonical))
             return
-        chunks = self.ingestor.chunker.chunk(article.text)
-        self.new_ids[article_id] = article.source
-        self.pending.append(_Pending(article, file_source, file_hash, chunks))
-        self.pending_chunks += len(chunks)
+        chunks = self.ingestor.chunker.chunk(article.text, check=lambda: budget.check("chunking"))
+        if not chunks:
+            work.warnings.append(f"{article.source} has no text to index; skipped")
+            return
+        work.new_ids[article_id] = article.source
+        work.pending.append(_Pending(article, work.file_source, work.file_hash, chunks))
+
+    def _embed_big(self, work: _FileWork, budget: _Budget) -> None:
+        """A file with as many chunks as a whole wave is embedded now, in slices, under its time budget."""
+        if work.chunk_count < FLUSH_CHUNKS:
+            return
+        for item in work.pending:
+            parts = []
+            for start in range(0, len(item.chunks), EMBED_SLICE):
+                parts.append(self.ingestor.embedder.embed([c.text for c in item.chunks[start:start + EMBED_SLICE]], cache=False))
+                budget.check("embedding")
+            item.vectors = np.vstack(parts)
+
+    def _commit(self, work: _FileWork, articles: list[Article]) -> None:
+        """The file is done: its articles join the run's pending writes and its outcome the summary."""
+        (self.summary.updated if work.old else self.summary.added).append(work.file_source)
+        self.summary.undated.extend(work.undated)
+        self.summary.duplicates.extend(work.duplicates)
+        self.summary.warnings.extend((work.file_source, message) for message in work.warnings)
+        for message in work.warnings:
+            log.warning("%s: %s", work.file_source, message)
+        self.aliases.extend(work.aliases)
+        self.new_ids.update(work.new_ids)
+        self.pending.extend(work.pending)
+        self.pending_chunks += work.chunk_count
+        new_ids = {a.source: a.article_id for a in articles}
+        self.replaced.extend((r, r.source in new_ids) for r in work.old if new_ids.get(r.source) != r.article_id)
         if self.pending_chunks >= FLUSH_CHUNKS:
             self.flush_chunks()
 
@@ -172,21 +311,29 @@ class _Run:
     def flush_chunks(self) -> None:
         if not self.pending:
             return
+        self._embed_waiting()
         texts = [chunk.text for item in self.pending for chunk in item.chunks]
-        vectors = self.ingestor.embedder.embed(texts)
+        vectors = np.vstack([item.vectors for item in self.pending])
         ids, metas, records, article_vectors = [], [], [], []
-        offset = 0
         for item in self.pending:
-            count = len(item.chunks)
-            ids += [f"{item.article.article_id}:{c.index:04d}" for c in item.chunks]
+            article_id = item.article.article_id
+            ids += [f"{article_id}:{c.index:04d}" for c in item.chunks]
             metas += [_chunk_meta(item, c) for c in item.chunks]
             records.append(_record(item.article, item.file, item.file_hash, None))
-            article_vectors.append(_mean(vectors[offset:offset + count]))
-            offset += count
+            article_vectors.append(_mean(item.vectors))
         self.store.add_chunks(ids, texts, vectors, metas)
         self.store.put_sources(records, np.vstack(article_vectors))
         self.summary.chunks_added += len(ids)
         self.pending, self.pending_chunks = [], 0
+
+    def _embed_waiting(self) -> None:
+        """Embed, in one call, the chunks of every pending article not embedded yet (small files batch well)."""
+        waiting = [item for item in self.pending if item.vectors is None]
+        vectors = self.ingestor.embedder.embed([chunk.text for item in waiting for chunk in item.chunks])
+        offset = 0
+        for item in waiting:
+            item.vectors = vectors[offset:offset + len(item.chunks)]
+            offset += len(item.chunks)
 
     def flush(self) -> None:
         self.flush_chunks()

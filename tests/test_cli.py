@@ -151,3 +151,15 @@ def test_installed_command_in_a_subprocess(tmp_path):
     assert "000_9e654aac1be06df7.txt" in result.stdout
     assert "Traceback" not in result.stderr
     assert "DEBUG" not in result.stderr  # libraries that set their own loggers to DEBUG stay at the configured level
+
+
+def test_global_options_are_accepted_after_the_command(tmp_path):
+    from assistant.cli import hoist_global_options
+
+    commands = {"ui", "ask", "info"}
+    assert hoist_global_options(["ui", "--data-dir", "D", "--port", "1"], commands) == ["--data-dir", "D", "ui", "--port", "1"]
+    assert hoist_global_options(["ask", "Q", "--debug", "--data-dir=D"], commands) == ["--debug", "--data-dir=D", "ask", "Q"]
+    assert hoist_global_options(["ask", "--", "--data-dir"], commands) == ["ask", "--", "--data-dir"]
+    result = CliRunner().invoke(main, ["info", "--data-dir", str(tmp_path / "d"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"articles": 0' in result.output

@@ -10,7 +10,7 @@ from assistant.answer import Passage
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import compose, sentence_around, short_answer, trim_words
 from assistant.reading.refuse import Calibration, fit_calibration
-from assistant.reading.span_reader import Span, SpanReader
+from assistant.reading.read import Span, SpanReader
 
 from conftest import SEED_FILE
 
@@ -112,3 +112,50 @@ def test_a_day_question_without_a_day_in_the_sentence_gets_the_article_date():
     day = "The bridge closed on Monday."
     assert short_answer(_span("Monday", day), day, 0, _date("2023-10-10"), "day") == "9 October 2023"
     assert short_answer(_span("the bridge", sentence), sentence, 0, None, "day") == "the bridge"
+
+
+class _FixedReader:
+    """A stand-in for one unit test of the answerer's composition: returns the spans it is given."""
+
+    def __init__(self, spans_by_text: dict[str, tuple[str, float]]) -> None:
+        self.spans_by_text = spans_by_text
+        self.record = {"calibration": {"slope": 1.0, "intercept": 0.0, "threshold": 0.5}}
+
+    def read(self, question, texts):
+        spans = []
+        for index, text in enumerate(texts):
+            for key, (value, margin) in self.spans_by_text.items():
+                if key in text:
+                    start = text.index(value)
+                    spans.append(Span(index, start, start + len(value), value, margin, 0.0))
+        return sorted(spans, key=lambda s: s.margin, reverse=True)
+
+
+def test_a_revised_figure_leads_with_the_newest_and_names_the_earlier_one():
+    from assistant.reading.answerer import ReaderAnswerer
+
+    june = _passage("The repair of the bridge will cost £2.4 million, the council said.", "2023-06-13", "a1", "c1")
+    october = _passage("The repair of the bridge will now cost £3.1 million, the council said.", "2023-10-02", "a2", "c2")
+    reader = _FixedReader({"£2.4 million": ("£2.4 million", 3.0), "£3.1 million": ("£3.1 million", 2.8)})
+    answer = ReaderAnswerer(reader).answer("How much will the bridge repair cost?", [june, october])
+    assert answer.short_answer == "£3.1 million"
+    assert answer.text.index("£3.1 million") < answer.text.index("Earlier: £2.4 million (2023-06-13)")
+    assert [c.date for c in answer.citations] == ["2023-10-02", "2023-06-13"]
+
+
+def test_different_facts_in_newer_articles_do_not_count_as_revisions():
+    from assistant.reading.answerer import ReaderAnswerer
+
+    first = _passage("The bridge closed on 3 July for repairs, the council said.", "2023-07-04", "a1", "c1")
+    later = _passage("The ferry company ordered a new ship costing £28 million.", "2023-11-20", "a2", "c2")
+    reader = _FixedReader({"3 July": ("3 July", 3.0), "£28 million": ("£28 million", 2.9)})
+    answer = ReaderAnswerer(reader).answer("When did the bridge close?", [first, later])
+    assert answer.short_answer == "3 July 2023" and len(answer.citations) == 1
+
+
+def test_below_the_calibrated_threshold_the_answerer_refuses():
+    from assistant.reading.answerer import ReaderAnswerer
+
+    passage = _passage("The council met on Tuesday.", "2023-07-04")
+    answer = ReaderAnswerer(_FixedReader({"Tuesday": ("Tuesday", -2.0)})).answer("Who chairs the council?", [passage])
+    assert answer.refused and not answer.citations and answer.confidence < 0.5

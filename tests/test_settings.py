@@ -24,7 +24,7 @@ def test_defaults(monkeypatch, tmp_path):
     assert settings.collection == "articles"
     assert settings.backend == "extractive"
     assert settings.chroma_url is None and settings.allow_remote_chroma is False
-    assert settings.min_confidence == 0.3
+    assert settings.min_confidence is None  # the calibrated threshold stored with the reader model
     assert settings.data_dir == str(tmp_path / "xdg" / "news-assistant")  # XDG_DATA_HOME points into tmp_path
 
 

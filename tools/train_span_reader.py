@@ -39,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assistant.reading.span_reader import SPAN_READER_FILE  # noqa: E402
+from assistant.reading.read import SPAN_READER_FILE  # noqa: E402
 from tools.bbc_split import bbc_training_questions  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -223,7 +223,8 @@ def _save(state: dict, path: Path) -> None:
     os.replace(partial, path)
 
 
-def train(work: Path, epochs: int, max_hours: float | None, max_steps: int | None = None) -> None:
+def train(work: Path, epochs: int, max_hours: float | None, max_steps: int | None = None,
+          limit_examples: int | None = None) -> None:
     import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
 
@@ -237,6 +238,8 @@ def train(work: Path, epochs: int, max_hours: float | None, max_steps: int | Non
         qa_train, _ = qa_examples()
         bbc = bbc_examples()
         examples = qa_train + bbc * BBC_REPEAT
+        if limit_examples:  # a smoke run (tests): a random few of them
+            examples = random.Random(SEED).sample(examples, limit_examples)
         feats = features(tokenizer, examples)
         record = {"qa_train_examples": len(qa_train), "bbc_examples": len(bbc),
                   "bbc_near_misses": sum(e.source == "bbc-nearmiss" for e in bbc),
@@ -306,7 +309,7 @@ def train(work: Path, epochs: int, max_hours: float | None, max_steps: int | Non
     log.info("training done: %d steps", step)
 
 
-def export(work: Path) -> None:
+def export(work: Path, model_out: Path = SPAN_READER_FILE) -> None:
     import torch
     from transformers import AutoModelForQuestionAnswering
 
@@ -327,8 +330,8 @@ def export(work: Path) -> None:
 
     folder = work / "onnx"
     export_module_int8(_Spans(model), model.config, ["start_logits", "end_logits"], folder)
-    SPAN_READER_FILE.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(folder / "model-int8.onnx", SPAN_READER_FILE)
+    model_out.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(folder / "model-int8.onnx", model_out)
     import onnxruntime
     import transformers
 
@@ -339,17 +342,17 @@ def export(work: Path) -> None:
                           "tests/data BBC training questions as spans (tools/bbc_split.py)",
                           "BBC near misses: the question against a paragraph of its article lacking the answer"],
               "command": "make train-reader (tools/train_span_reader.py train; export)",
-              "file": SPAN_READER_FILE.name, "torch": torch.__version__, "transformers": transformers.__version__,
+              "file": model_out.name, "torch": torch.__version__, "transformers": transformers.__version__,
               "onnxruntime": onnxruntime.__version__}
-    SPAN_READER_FILE.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    log.info("exported step %d/%d to %s", state["step"], state["total"], SPAN_READER_FILE)
+    model_out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    log.info("exported step %d/%d to %s", state["step"], state["total"], model_out)
 
 
 def validate(limit: int | None, out: Path | None) -> dict:
     """The shipped int8 reader on the held-out paragraphs: EM / F1 / no-answer accuracy read alone, and the refusal
     calibration fitted with DISTRACTORS hard distractor paragraphs beside each (as retrieval gives several)."""
     from assistant.reading.refuse import fit_calibration
-    from assistant.reading.span_reader import SpanReader
+    from assistant.reading.read import SpanReader
     from assistant.evaluation.metrics import normalise as normalize, token_f1
 
     _, held = qa_examples()
@@ -424,15 +427,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-steps", type=int, default=None, help="end the learning-rate schedule here")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--limit-examples", type=int, default=None, help="train on a random few (a smoke run)")
+    parser.add_argument("--model-out", type=Path, default=SPAN_READER_FILE, help="where export writes the model")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if args.command == "train":
         random.seed(SEED)
         np.random.seed(SEED)
-        train(args.work, args.epochs, args.max_hours, args.max_steps)
+        train(args.work, args.epochs, args.max_hours, args.max_steps, args.limit_examples)
     elif args.command == "export":
-        export(args.work)
+        export(args.work, args.model_out)
     else:
         print(json.dumps(validate(args.limit, args.out), indent=2))
     return 0

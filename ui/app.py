@@ -6,28 +6,30 @@
 Each browser session has its own Conversation in a gr.State; nothing about a chat is kept
 in a module global. One endpoint, /ask, is public for API clients (gradio_client): it
 answers one question without conversation context and returns Answer.to_dict().
+launch() puts ui.guard.PageGuard in front of every route (foreign Origins, DNS rebinding, failed logins,
+the API schema behind the login) and refuses a network address without a login.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.answer import Answer
 from assistant.conversation import Conversation, Turn
 from assistant.errors import AssistantError, ConfigError, InputError
 from ui import render
+from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env, is_loopback_name  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
 
 log = logging.getLogger(__name__)
 
-AUTH_ENV = "ASSISTANT_UI_AUTH"
 QUEUE_SIZE = 20  # requests waiting at most; more get "queue is full"
 CONCURRENT_ANSWERS = 1  # questions answered at once (the model and store are shared by every session)
 STREAM_DELAY = 0.02  # seconds between streamed words
@@ -37,17 +39,6 @@ CSS = (render.CSS + ".answer .unsupported { text-decoration: underline wavy #b45
        ".answer .unsupported::after { content: ' ⚠ unsupported'; font-size: 0.75em; color: #b45309; }"
        ".answer.draft { opacity: 0.75; } .answer .draft-note { font-size: 0.8em; opacity: 0.7; }")
 UNEXPECTED = "Something went wrong while answering; the server log has the details. Try again or rephrase the question."
-
-
-def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | None:
-    """(user, password) from ASSISTANT_UI_AUTH="user:password", or None when unset."""
-    value = (os.environ if environ is None else environ).get(AUTH_ENV, "")
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user.strip() or not password:
-        raise ConfigError(f"{AUTH_ENV} must look like user:password (both parts non-empty); unset it to run without login.")
-    return user.strip(), password
 
 
 def _message(role: str, content: str) -> dict[str, str]:
@@ -263,21 +254,34 @@ def build_app(assistant: "Assistant", examples: Sequence[str] = (), stream_delay
 
 
 def launch(assistant: "Assistant", *, host: str = "127.0.0.1", port: int = 7860, examples: Sequence[str] = (),
-           auth: tuple[str, str] | None = None, stream_delay: float = STREAM_DELAY, quiet: bool = True) -> tuple[gr.Blocks, str]:
+           auth: tuple[str, str] | None = None, stream_delay: float = STREAM_DELAY, quiet: bool = True,
+           insecure_no_login: bool = False, allowed_hosts: Sequence[str] = (),
+           login_throttle: LoginThrottle | None = None) -> tuple[gr.Blocks, str]:
     """Serve the chat page and return (demo, url) at once; call demo.block_thread() or demo.close().
 
     No share link, no server-side rendering (gradio 6.27-6.31 has an authentication bypass
-    through SSR), no allowed_paths, and the store directory is blocked outright.
+    through SSR), no allowed_paths, and the store directory is blocked outright. ui.guard.PageGuard
+    sits in front of every route: foreign Origins cannot change state, a loopback server answers
+    only to loopback host names and `allowed_hosts` (a reverse proxy's), failed logins are slowed,
+    and FastAPI's schema needs the login.
+    A host other than loopback needs `auth` unless `insecure_no_login` says otherwise.
     """
+    if not is_loopback_name(host) and auth is None and not insecure_no_login:
+        raise ConfigError(NO_LOGIN_REFUSED.format(host=host))
     demo = build_app(assistant, examples, stream_delay)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENT_ANSWERS)
+    guard = Middleware(PageGuard, login=auth is not None, local_only=is_loopback_name(host), allowed_hosts=allowed_hosts,
+                       throttle=login_throttle)
     try:
         demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, auth=auth, prevent_thread_lock=True,
                     show_error=False, quiet=quiet, inbrowser=False, blocked_paths=[assistant.settings.data_dir],
                     max_file_size="100kb", enable_monitoring=False, mcp_server=False, run_history=False, pwa=False,
-                    footer_links=["api"], css=CSS, theme=gr.themes.Default())
+                    footer_links=["api"], css=CSS, theme=gr.themes.Default(), app_kwargs={"middleware": [guard]})
     except OSError:
         raise ConfigError(f"Cannot listen on {host}:{port}: another program uses the port, or the address is not one of "
                           "this machine's. Pass another --port (or --host).") from None
+    if not any(m.cls is PageGuard for m in getattr(demo.app, "user_middleware", ())):
+        demo.close()  # a Gradio that ignores app_kwargs would serve the page unguarded: refuse instead
+        raise RuntimeError("the page guard is not installed on the app Gradio built (app_kwargs['middleware'] ignored?)")
     url = f"http://{'[' + host + ']' if ':' in host else host}:{demo.server_port}/"
     return demo, url

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from assistant.errors import QuestionSetError
-from assistant.question import KINDS
+from assistant.reading.analyse import KINDS
 
 
 @dataclass(frozen=True)

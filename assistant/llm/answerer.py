@@ -175,6 +175,6 @@ class LLMAnswerer:
 
 
 def _kind(question: str) -> str:
-    from assistant.question import analyse
+    from assistant.reading.analyse import analyse_question
 
-    return analyse(question).kind
+    return analyse_question(question).kind

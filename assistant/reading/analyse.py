@@ -22,6 +22,7 @@ _KIND_BY_WORD = (
     (re.compile(r"^where\b|\bwhere\b", re.IGNORECASE), "where"),
     (re.compile(r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.IGNORECASE), "yes_no"),
 )
+KINDS = ("when", "who", "where", "how_much", "what", "why", "yes_no")  # question-set kinds; reports group by them
 _GRANULARITY = re.compile(r"\b(year|month|day|date)\b", re.IGNORECASE)
 
 
@@ -44,7 +45,16 @@ def analyse_question(question: str) -> Analysis:
 
 def head_noun(question: str) -> str | None:
     """The noun that "which"/"what" determines ("Which Manchester City striker …" -> "striker")."""
-    for token in parse(question):
-        if token.lower_ in ("which", "what") and token.dep_ == "det" and token.head.pos_ in ("NOUN", "PROPN"):
+    doc = parse(question)
+    for token in doc:
+        if token.lower_ not in ("which", "what"):
+            continue
+        if token.dep_ == "det" and token.head.pos_ in ("NOUN", "PROPN"):
             return token.head.lemma_.lower()
+        # the small model misparses some ("Leeds" as a verb): then the first common noun close after it
+        following = doc[token.i + 1:token.i + 6]
+        noun = next((t for t in following if t.pos_ == "NOUN"), None)
+        if noun is not None and all(t.pos_ in ("PROPN", "ADJ", "NOUN", "VERB", "NUM", "PUNCT") for t in following[:noun.i - token.i - 1]):
+            return noun.lemma_.lower()
+        return None
     return None

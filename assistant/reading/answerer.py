@@ -2,7 +2,7 @@
 
     analyse     what kind of answer is asked for (for dates: year, month or day) -> analyse.py
     candidates  the retrieved passages and the rest of the top articles         -> candidates.py
-    read        every window: best spans and a "no answer" score               -> span_reader.py
+    read        every window: best spans and a "no answer" score               -> read.py
     refuse      the best span's margin -> calibrated confidence; refuse below the validated threshold -> refuse.py
     compose     short answer (dates resolved), the quoted sentence, citation    -> compose.py
 No hand rule decides the span or the refusal; both come from the model and its calibration.
@@ -19,13 +19,30 @@ from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import Finding, article_date, compose
 from assistant.reading.refuse import Calibration
-from assistant.reading.span_reader import Span, SpanReader
+from assistant.reading.read import Span, SpanReader
+from assistant.terms import terms
 from assistant.timeframe import asks_for_latest
 
 log = logging.getLogger(__name__)
 
 REVISION_GAP = 0.15  # a newer article's answer leads when its confidence is at most this much below the best one's
 MAX_RIVALS = 12  # spans looked at for a newer or an earlier value
+SAME_FACT = 0.25  # share of words the text around two values must have in common to be one fact revised
+SENTENCE_REACH = 80  # characters either side of a span compared for that
+
+
+def _shape(text: str) -> tuple[bool, bool]:
+    """(holds a digit, holds a currency sign or unit of money): two values of one fact share their shape."""
+    return bool(re.search(r"\d", text)), bool(re.search(r"[£$€¥]|\b(million|billion|bn|m)\b", text, re.IGNORECASE))
+
+
+def _same_fact(span: Span, passage: Passage, best: Span, best_passage: Passage) -> bool:
+    """Two spans give values of one fact when they have the same shape and their sentences say much the same."""
+    if _shape(span.text) != _shape(best.text):
+        return False
+    words = [set(terms(p.text[max(0, s.start - SENTENCE_REACH):s.end + SENTENCE_REACH]))
+             for s, p in ((span, passage), (best, best_passage))]
+    return bool(words[0] and words[1]) and len(words[0] & words[1]) / len(words[0] | words[1]) >= SAME_FACT
 
 
 def _same_value(a: str, b: str) -> bool:
@@ -82,7 +99,7 @@ class ReaderAnswerer:
             rival_confidence = self.calibration.confidence(span.margin)
             if rival_confidence < self.min_confidence or rival_confidence < confidence - gap:
                 continue
-            if _same_value(span.text, best.text):
+            if _same_value(span.text, best.text) or not _same_fact(span, passage, best, read[best.passage]):
                 continue
             rivals.append((day, span))
         if not rivals:

@@ -9,7 +9,7 @@ from datetime import date
 
 from assistant.answer import Answer, Citation, Passage
 from assistant.dates import at_granularity, find_time_expressions, format_day_of
-from assistant.reading.span_reader import Span
+from assistant.reading.read import Span
 from ingest.sentences import split_sentences
 
 MAX_WORDS = 60  # the whole answer text, short answer and quote together
