@@ -47,6 +47,11 @@ class Citation:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Citation":
+        """The Citation `to_dict` wrote (unknown keys ignored, so older or newer records still load)."""
+        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__})
+
 
 @dataclass
 class Answer:
@@ -72,6 +77,21 @@ class Answer:
         data = asdict(self)
         data["citations"] = [c.to_dict() for c in self.citations]
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Answer":
+        """The Answer `to_dict` wrote, e.g. read back from a saved conversation (unknown keys ignored)."""
+        values = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        values["citations"] = [Citation.from_dict(c) for c in data.get("citations") or []]
+        values["unsupported"] = list(data.get("unsupported") or [])
+        return cls(**values)
+
+    def to_text(self) -> str:
+        """The answer as plain text with its numbered sources under it, as `assistant ask` prints it."""
+        lines = [self.text]
+        for c in self.citations:
+            lines += ["", f"[{c.number}] {c.title} ({c.date or 'undated'}) — {c.source}", f"    “{c.quote}”"]
+        return "\n".join(lines)
 
     @classmethod
     def refusal(cls, question: str, kind: str = "other", confidence: float = 0.0, backend: str = "extractive", reason: str = "") -> "Answer":

@@ -134,11 +134,25 @@ class Assistant:
         self._store = None
 
     def ensure_collection(self) -> IngestSummary | None:
-        """Ingest the bundled seeds/ collection when the store is empty."""
-        if self.store.count() > 0:
+        """Make sure there is something to ask: the default store (no data_dir, ASSISTANT_DATA_DIR, --data-dir or
+        chroma_url given) gets the bundled seeds/ collection when it is empty; any other empty store is an
+        EmptyStoreError saying to run `assistant ingest PATH` first. A store counts as empty when no source record
+        is committed (chunks an interrupted ingest left behind do not count)."""
+        from assistant.errors import EmptyStoreError
+
+        if not self.store.is_empty():
             return None
-        log.info("the store is empty: ingesting the bundled collection %s", SEEDS_DIR)
+        if not self.settings.is_default_store():
+            raise EmptyStoreError(self._empty_store_message())
+        log.info("the default store is empty: ingesting the bundled collection %s", SEEDS_DIR)
         return self.ingest(SEEDS_DIR)
+
+    def _empty_store_message(self) -> str:
+        where = (f"The collection {self.settings.collection!r} on the Chroma server {self.settings.chroma_url}"
+                 if self.settings.chroma_url else f"The store in {self.settings.data_dir}")
+        return (f"{where} holds no articles yet. Add some first with `assistant ingest PATH` (a folder or file of "
+                "articles), with the same data_dir/chroma_url; the bundled seed articles go only into the default "
+                "store, used when no data_dir or chroma_url is set.")
 
     # ---- questions --------------------------------------------------------------------------------
 
@@ -182,6 +196,10 @@ class Assistant:
         from assistant.backends import streams
 
         question = _check_question(question)
+        empty = self.why_nothing_matches(date_from, date_to, source, as_of)
+        if empty:
+            yield Answer.refusal(question, reason=empty)
+            return
         passages = self.retrieve(question, k, date_from=date_from, date_to=date_to, source=source, mode=mode,
                                  as_of=as_of)
         answerer = self.answerer(backend)

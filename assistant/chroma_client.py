@@ -28,9 +28,20 @@ class ChromaHandle:
         self.description = description
 
     def close(self) -> None:
-        if self.lock_key is not None:
-            _release(self.lock_key)
-            self.lock_key = None
+        """Close the Chroma client, then let other processes in. Chroma keeps one System per path and process
+        (counted per client): unless the last client closes, it lives on with its segment state in memory, and
+        reopening the store after another process wrote it reads that stale state ("Missing metadata segment",
+        "Nothing found on disk")."""
+        client, self.client = self.client, None
+        try:
+            if client is not None and callable(getattr(client, "close", None)):
+                client.close()
+        except Exception as exc:  # closing must not fail a shutdown
+            log.debug("closing the Chroma client failed: %s", exc)
+        finally:
+            if self.lock_key is not None:
+                _release(self.lock_key)
+                self.lock_key = None
 
 
 # One lock per data dir and process, counted: two Assistants of one process share the store (Chroma's client is

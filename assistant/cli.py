@@ -149,7 +149,10 @@ def ingest(ctx, path, sync, rebuild, follow_symlinks, as_json) -> None:
 @click.pass_context
 @user_errors
 def ask(ctx, question, k, as_json, mode, date_from, date_to, source, as_of, backend, base_url, model, stream) -> None:
-    """Answer QUESTION from the collection, with numbered sources. An empty store gets the bundled seeds first."""
+    """Answer QUESTION from the collection, with numbered sources.
+
+    The default store (no --data-dir, data_dir or --chroma-url) gets the bundled seeds first when it is empty;
+    another empty store is an error: run `assistant ingest PATH` first."""
     options = dict(mode=mode, date_from=_date(date_from), date_to=_date(date_to), source=source, as_of=_date(as_of))
     with _assistant(ctx, backend=backend, llm_base_url=base_url, llm_model=model) as assistant:
         assistant.ensure_collection()
@@ -237,6 +240,9 @@ def info(ctx, as_json) -> None:
         return
     click.echo(f"articles:  {stats['articles']} ({stats['duplicates']} duplicate files stored once)")
     click.echo(f"chunks:    {stats['chunks']}")
+    if stats.get("unfinished_chunks"):
+        click.echo(f"           (and {stats['unfinished_chunks']} chunks an interrupted ingest left unfinished: never used "
+                   "for answers; the next `assistant ingest` removes them)")
     click.echo(f"dates:     {stats['first_date'] or '-'} to {stats['last_date'] or '-'}")
     click.echo(f"model:     {stats['embedding_model']} ({stats['embedding_dimension']} dimensions)")
     click.echo(f"chunker:   {stats['chunker']}")

@@ -59,7 +59,8 @@ def ui_command(ctx, host, port, examples_path, insecure_no_login, allowed_hosts)
     """Chat with the collection in a browser (http://127.0.0.1:7860 by default).
 
     Set ASSISTANT_UI_AUTH=user:password to require a login; a --host other than loopback refuses to start without
-    one unless --insecure-no-login is given. An empty store gets the bundled seeds first.
+    one unless --insecure-no-login is given. The default store gets the bundled seeds first when it is empty;
+    another empty store is an error: run `assistant ingest PATH` first.
     """
     from assistant.cli import user_errors  # here, not at the top: assistant.cli imports this module
 
@@ -80,7 +81,7 @@ def _serve(ctx, host: str, port: int, examples_path: str | None, insecure_no_log
     from ui.app import launch  # gradio: imported only once there is something to serve
 
     with _assistant(ctx) as assistant:
-        click.echo("Opening the collection (an empty store gets the bundled seed articles first)…", err=True)
+        click.echo("Opening the collection (the default store, when empty, gets the bundled seed articles first)…", err=True)
         summary = assistant.ensure_collection()
         if summary is not None:
             click.echo(f"Ingested the bundled seeds: {summary.describe().splitlines()[0]}", err=True)

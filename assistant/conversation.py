@@ -142,6 +142,10 @@ class Turn:
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "standalone": self.standalone, "answer": self.answer.to_dict()}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Turn":
+        return cls(data["question"], data.get("standalone") or data["question"], Answer.from_dict(data["answer"]))
+
 
 @dataclass
 class Conversation:

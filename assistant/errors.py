@@ -25,6 +25,10 @@ class StoreError(AssistantError):
     """The vector store cannot be opened or reached."""
 
 
+class EmptyStoreError(AssistantError):
+    """A question was asked of a store that holds no article yet (only the default store gets the bundled seeds)."""
+
+
 class BackendError(AssistantError):
     """An answer backend (LLM server, optional package) is unavailable."""
 

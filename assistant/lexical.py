@@ -11,6 +11,8 @@ Chroma 1.5 refuses its own sparse search locally, so lexical search lives here.
   Its cost is logged and kept in `build_seconds` (and `last_build`: list / read+tokenise / index split).
 - The built index is saved in <cache_dir>/<revision>/ (written aside, then renamed: never changed in
   place), so a restarted process, or another process on the same data_dir, loads it instead of rebuilding.
+- It indexes every chunk id in Chroma, also chunks of an unfinished write (no source record names their
+  article yet): `mask(committed=...)` hides them, from the article id kept per chunk.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class _Snapshot:
     date_ords: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
     model: bm25s.BM25 | None = None
     df: dict[str, int] = field(default_factory=dict)
+    articles: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))  # article id per chunk
 
 
 class LexicalIndex:
@@ -53,7 +56,8 @@ class LexicalIndex:
     def __init__(self, cache_dir: str) -> None:
         self.cache_dir = cache_dir
         self._snapshot = _Snapshot()
-        self._rows: dict[str, tuple[str, str, int]] = {}  # chunk id -> (space-joined terms, source, date_ord)
+        self._rows: dict[str, tuple[str, str, int, str]] = {}  # chunk id -> (space-joined terms, source, date_ord, article id)
+        self._hidden: tuple[_Snapshot, frozenset[str], np.ndarray | None] | None = None  # (snapshot, committed, hidden chunks)
         self._epoch: str | None = None  # the store's rows_epoch the rows were read under
         self.build_seconds = 0.0
         self.last_build: dict[str, float] = {}
@@ -105,11 +109,15 @@ class LexicalIndex:
         df = snap.df.get(term, 0)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def mask(self, sources: set[str] | None = None, date_from: int | None = None, date_to: int | None = None) -> np.ndarray | None:
-        if sources is None and date_from is None and date_to is None:
-            return None
+    def mask(self, sources: set[str] | None = None, date_from: int | None = None, date_to: int | None = None,
+             committed: frozenset[str] | None = None) -> np.ndarray | None:
+        """Which chunks may be returned (None: all): under the source prefixes, within the dates, and, given
+        `committed` (ChunkStore.committed_articles), only of articles a source record names."""
         snap = self._snapshot
-        keep = np.ones(len(snap.ids), dtype=bool)
+        hidden = self._uncommitted(snap, committed) if committed is not None else None
+        if sources is None and date_from is None and date_to is None:
+            return None if hidden is None else ~hidden
+        keep = np.ones(len(snap.ids), dtype=bool) if hidden is None else ~hidden
         if sources is not None:
             keep &= np.isin(snap.sources, list(sources))
         if date_from is not None:
@@ -117,6 +125,19 @@ class LexicalIndex:
         if date_to is not None:
             keep &= (snap.date_ords <= date_to) & (snap.date_ords > 0)
         return keep
+
+    def _uncommitted(self, snap: _Snapshot, committed: frozenset[str]) -> np.ndarray | None:
+        """Chunks of `snap` whose article is not in `committed` (None when there are none, the usual case);
+        worked out once per snapshot and committed set."""
+        cached = self._hidden
+        if cached is not None and cached[0] is snap and cached[1] is committed:
+            return cached[2]
+        hidden = np.fromiter((a not in committed for a in snap.articles), dtype=bool, count=len(snap.articles))
+        if len(hidden) != len(snap.ids):  # cannot happen for a snapshot built or loaded here; hide everything if it does
+            hidden = np.ones(len(snap.ids), dtype=bool)
+        result = hidden if hidden.any() else None
+        self._hidden = (snap, committed, result)
+        return result
 
     # ---- building ---------------------------------------------------------------------------------
 
@@ -127,12 +148,13 @@ class LexicalIndex:
         ids = store.all_ids()
         listed = time.perf_counter()
         known = self._rows
-        rows: dict[str, tuple[str, str, int]] = {i: known[i] for i in ids if i in known}
+        rows: dict[str, tuple[str, str, int, str]] = {i: known[i] for i in ids if i in known}
         missing = [i for i in ids if i not in rows]
         for chunk in store.chunks_by_ids(missing):
             meta = chunk.metadata
             text = f"{meta.get('title', '')} {chunk.text}" if meta.get("index") == 0 else chunk.text
-            rows[chunk.id] = (" ".join(terms(text)), str(meta.get("source", "")), int(meta.get("date_ord", 0) or 0))
+            rows[chunk.id] = (" ".join(terms(text)), str(meta.get("source", "")), int(meta.get("date_ord", 0) or 0),
+                              str(meta.get("article_id", "")))
         ids = [i for i in ids if i in rows]  # a chunk deleted between the listing and the read
         read = time.perf_counter()
         self._rows = rows
@@ -144,7 +166,8 @@ class LexicalIndex:
             df = _document_frequencies(model)
         sources = np.array([rows[i][1] for i in ids], dtype=object)
         dates = np.array([rows[i][2] for i in ids], dtype=np.int64)
-        self._snapshot = _Snapshot(revision, ids, sources, dates, model, df)
+        articles = np.array([rows[i][3] for i in ids], dtype=object)
+        self._snapshot = _Snapshot(revision, ids, sources, dates, model, df, articles)
         self.build_seconds = time.perf_counter() - started
         self.last_build = {"chunks": len(ids), "new_chunks": len(missing), "seconds": self.build_seconds,
                            "list": listed - started, "read_tokenise": read - listed, "index": time.perf_counter() - read}
@@ -169,7 +192,8 @@ class LexicalIndex:
                 snap.model.save(tmp, show_progress=False)
             with open(os.path.join(tmp, "chunks.json"), "w", encoding="utf-8") as handle:
                 json.dump({"revision": snap.revision, "epoch": self._epoch, "ids": snap.ids, "sources": snap.sources.tolist(),
-                           "dates": snap.date_ords.tolist(), "terms": [self._rows[i][0] for i in snap.ids]}, handle)
+                           "dates": snap.date_ords.tolist(), "articles": snap.articles.tolist(),
+                           "terms": [self._rows[i][0] for i in snap.ids]}, handle)
             try:
                 os.rename(tmp, final)
             except OSError:  # another process saved the same revision first: theirs is as good
@@ -198,8 +222,8 @@ class LexicalIndex:
         try:
             with open(os.path.join(folder, "chunks.json"), encoding="utf-8") as handle:
                 meta = json.load(handle)
-            if meta["revision"] != revision:
-                return False
+            if meta["revision"] != revision or len(meta.get("articles") or []) != len(meta["ids"]):
+                return False  # another revision, or saved before article ids were kept: rebuild
             model = bm25s.BM25.load(folder, show_progress=False) if meta["ids"] else None
         except (OSError, ValueError, KeyError):
             return False
@@ -207,10 +231,11 @@ class LexicalIndex:
         saved_terms = meta.get("terms")
         if meta.get("epoch") == epoch and isinstance(saved_terms, list) and len(saved_terms) == len(meta["ids"]):
             # the rows come along, so the next rebuild (after another process writes) only reads what is new
-            self._rows = {i: (t, s, int(d)) for i, t, s, d in zip(meta["ids"], saved_terms, meta["sources"], meta["dates"])}
+            self._rows = {i: (t, s, int(d), a) for i, t, s, d, a in zip(meta["ids"], saved_terms, meta["sources"], meta["dates"],
+                                                                       meta["articles"])}
             self._epoch = epoch
         self._snapshot = _Snapshot(revision, meta["ids"], np.array(meta["sources"], dtype=object),
-                                   np.array(meta["dates"], dtype=np.int64), model, df)
+                                   np.array(meta["dates"], dtype=np.int64), model, df, np.array(meta["articles"], dtype=object))
         log.info("BM25 index over %d chunks loaded from %s", len(meta["ids"]), folder)
         return True
 

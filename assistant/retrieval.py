@@ -1,4 +1,9 @@
-"""Hybrid retrieval: Chroma dense search plus BM25, fused by reciprocal rank fusion, with date and source filters."""
+"""Hybrid retrieval: Chroma dense search plus BM25, fused by reciprocal rank fusion, with date and source filters.
+
+Only committed articles are retrieved: a chunk whose article no source record names is a write that did not
+finish (assistant/store.py), and is skipped on both paths. The set of committed article ids is read once per
+store revision (ChunkStore.committed_articles), so a question costs no scan of the store.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60  # the usual constant: damps the weight of the very first ranks
+DENSE_WIDEN = 4  # when uncommitted chunks crowd the nearest ones out, ask Chroma for this many times more
+DENSE_MAX_RESULTS = 4096  # ... up to this many
 
 
 @dataclass(frozen=True)
@@ -43,31 +50,59 @@ class HybridRetriever:
     def retrieve(self, question: str, k: int, filters: Filters | None = None) -> list[Passage]:
         filters = filters or Filters()
         pool = max(k * 4, 20)
+        committed = self.store.committed_articles()
+        if not committed:
+            return []
         sources = self._matching_sources(filters.source)
         if sources is not None and not sources:
             return []
         dense: list[tuple[StoredChunk, float]] = []
         lexical: list[tuple[str, float]] = []
         if self.mode in ("hybrid", "dense"):
-            dense = self.store.query(self.embedder.embed_query(question), pool, where=_where(filters, sources))
+            dense = self._dense(question, pool, _where(filters, sources), committed)
         if self.mode in ("hybrid", "bm25"):
             self.lexical.ensure(self.store)
-            mask = self.lexical.mask(sources, _ord(filters.date_from), _ord(filters.date_to))
+            mask = self.lexical.mask(sources, _ord(filters.date_from), _ord(filters.date_to), committed=committed)
             lexical = self.lexical.search(question, pool, mask)
         fused: dict[str, float] = {}
         for rank, (chunk, _) in enumerate(dense, start=1):
             fused[chunk.id] = fused.get(chunk.id, 0.0) + 1.0 / (RRF_K + rank)
         for rank, (chunk_id, _) in enumerate(lexical, start=1):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-        top = sorted(fused, key=fused.get, reverse=True)[:k]
+        ranked = sorted(fused, key=fused.get, reverse=True)
         known = {chunk.id: chunk for chunk, _ in dense}
-        known.update(self.store.get_chunks([i for i in top if i not in known]))
         dense_rank = {chunk.id: r for r, (chunk, _) in enumerate(dense, start=1)}
         lexical_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(lexical, start=1)}
-        return [_passage(known[i], fused[i], dense_rank.get(i), lexical_rank.get(i)) for i in top if i in known]
+        passages: list[Passage] = []
+        for start in range(0, len(ranked), k):  # one round as a rule; more only if chunks went or were not committed
+            batch = ranked[start:start + k]
+            known.update(self.store.get_chunks([i for i in batch if i not in known]))
+            for i in batch:
+                chunk = known.get(i)
+                # the BM25 mask already hid uncommitted chunks; checked again here on the chunk itself, since the
+                # index may have been swapped for a newer one between the mask and the search
+                if chunk is not None and _article(chunk) in committed:
+                    passages.append(_passage(chunk, fused[i], dense_rank.get(i), lexical_rank.get(i)))
+                    if len(passages) == k:
+                        return passages
+        return passages
+
+    def _dense(self, question: str, pool: int, where: dict | None, committed: frozenset[str]) -> list[tuple[StoredChunk, float]]:
+        """The `pool` nearest committed chunks: Chroma cannot filter on the committed set (it can be 100k ids), so
+        uncommitted ones are dropped here, and Chroma asked for more if they crowded the nearest ones out."""
+        vector = self.embedder.embed_query(question)
+        wanted = pool
+        while True:
+            hits = self.store.query(vector, wanted, where=where)
+            kept = [(chunk, score) for chunk, score in hits if _article(chunk) in committed]
+            if len(kept) >= pool or len(hits) < wanted or wanted >= DENSE_MAX_RESULTS:
+                return kept[:pool]
+            wanted = min(wanted * DENSE_WIDEN, DENSE_MAX_RESULTS)
 
     def whole_articles(self, article_ids: list[str]) -> list[Passage]:
         """All chunks of these articles as passages: the answer often sits beside the best-matching chunk."""
+        committed = self.store.committed_articles()
+        article_ids = [a for a in article_ids if a in committed]
         return [_passage(chunk, 0.0, None, None) for chunk in self.store.article_chunks(article_ids)]
 
     def _matching_sources(self, prefix: str | None) -> set[str] | None:
@@ -75,6 +110,10 @@ class HybridRetriever:
             return None
         records = self.store.source_records()
         return {r.source for r in records.values() if not r.duplicate_of and (r.source == prefix or r.source.startswith(prefix.rstrip("/") + "/"))}
+
+
+def _article(chunk: StoredChunk) -> str:
+    return str(chunk.metadata.get("article_id", ""))
 
 
 def _ord(day: date | None) -> int | None:

@@ -105,6 +105,14 @@ class Settings:
         if not 0 <= self.llm_token_margin <= 2:
             raise ConfigError(f"llm_token_margin must be between 0 and 2, got {self.llm_token_margin}.")
 
+    def is_default_store(self) -> bool:
+        """True for the default store: data_dir is the default one (none given by config, ASSISTANT_DATA_DIR or
+        --data-dir, or the default given by hand) and no Chroma server is set. Only this store gets the bundled
+        seeds when it is empty; a store the user named is never filled with them."""
+        if self.chroma_url:
+            return False
+        return os.path.realpath(self.data_dir) == os.path.realpath(_default_data_dir())
+
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (None values ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -8,11 +8,18 @@ Two collections:
 The chunk collection's metadata records the embedding model, its dimension and
 the chunker settings, plus a revision that changes on every write (the BM25
 index beside it is rebuilt when the revision moves).
+
+The source record is the commit mark. A writer stores an article's chunks first and its source
+record after them, so a source record means the article's chunks are all there; chunks whose
+article no source record names are a write that did not finish (a process killed between the
+two). Readers never use them (`committed_articles`, cached per revision), and the next ingest
+deletes them (`remove_orphans`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
@@ -57,6 +64,7 @@ class ChunkStore:
         self.name = name
         self.signature = signature
         self._rows_changed = False  # a write changed a stored chunk in place: touch() moves rows_epoch
+        self._committed: tuple[str, frozenset[str]] | None = None  # (revision, article ids with a source record)
         try:
             self.chunks = client.get_or_create_collection(
                 name, metadata={**signature, "revision": uuid.uuid4().hex}, configuration={"hnsw": dict(HNSW)}, embedding_function=None
@@ -115,6 +123,24 @@ class ChunkStore:
                 records[source_id] = _source_record(source_id, meta)
         return records
 
+    def is_empty(self) -> bool:
+        """No source record: nothing was ever committed (chunks left by an unfinished write do not count)."""
+        return self.sources.count() == 0
+
+    def committed_articles(self) -> frozenset[str]:
+        """Ids of the articles some source record names: the only ones whose chunks may be read.
+
+        Read once per revision (the revision is read first, so the set is never older than the revision it is
+        kept under). Within a revision the set can only be behind the writes, never ahead: an article a running
+        write commits shows when that write ends and moves the revision; chunks a write did not finish never show."""
+        revision = self.revision
+        cached = self._committed
+        if cached is None or cached[0] != revision:
+            ids = frozenset(str(meta.get("article_id", "")) for batch in self._pages(self.sources, include=["metadatas"])
+                            for meta in batch["metadatas"])
+            self._committed = cached = (revision, ids)
+        return cached[1]
+
     def has_article(self, article_id: str) -> bool:
         return bool(self.chunks.get(where={"article_id": article_id}, limit=1, include=[])["ids"])
 
@@ -165,11 +191,13 @@ class ChunkStore:
     def stats(self) -> dict[str, Any]:
         records = self.source_records()
         dates = sorted(r.date for r in records.values() if r.date and not r.duplicate_of)
+        unfinished, _ = self.orphan_ids({r.article_id for r in records.values()})
         return {
             "articles": sum(1 for r in records.values() if not r.duplicate_of),
             "sources": len(records),
             "duplicates": sum(1 for r in records.values() if r.duplicate_of),
-            "chunks": self.count(),
+            "chunks": max(0, self.count() - len(unfinished)),  # of committed articles: the ones questions can reach
+            "unfinished_chunks": len(unfinished),  # left by an interrupted ingest; never read; the next ingest removes them
             "first_date": dates[0] if dates else None,
             "last_date": dates[-1] if dates else None,
             # the signature says "model@backend" for a non-torch backend (ingest/embedding.py); shown apart
@@ -182,7 +210,10 @@ class ChunkStore:
     # ---- writing ----------------------------------------------------------------------------------
 
     def add_chunks(self, ids: list[str], texts: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
+        """Store chunks. They are not visible until a source record names their article (`put_sources`, after)."""
         step = self._batch_size()
+        written_at = int(time.time())  # lets remove_orphans leave alone what another writer is writing right now
+        metadatas = [{**meta, "written_at": written_at} for meta in metadatas]
         for i in range(0, len(ids), step):
             # delete, then add: Chroma's upsert merges metadata, so a key that is gone now (a date, a url) would stay.
             # Only ids already there are deleted (new ones are the rule): a read is much cheaper than a delete.
@@ -215,6 +246,45 @@ class ChunkStore:
         if got["ids"]:
             self.chunks.update(ids=got["ids"], metadatas=metas)
             self._rows_changed = True
+
+    def orphan_ids(self, committed: set[str] | frozenset[str] | None = None, min_age_seconds: float = 0.0) -> tuple[list[str], set[str]]:
+        """(chunk ids, article ids) of the chunks whose article no source record names: a write that stopped between
+        its chunks and its records.
+
+        `committed`: the article ids of the source records, if the caller has just read them. Chunks written less
+        than `min_age_seconds` ago are left out: with a Chroma server another process may be between its two writes.
+        Costs one listing of the chunk ids (an id is "<article id>:<index>"), plus a read of the few suspects' metadata."""
+        if committed is None:
+            committed = {str(meta.get("article_id", "")) for batch in self._pages(self.sources, include=["metadatas"])
+                         for meta in batch["metadatas"]}
+        suspects = [i for i in self.all_ids() if i.rpartition(":")[0] not in committed]
+        orphans: list[str] = []
+        articles: set[str] = set()
+        now = time.time()
+        step = self._batch_size()
+        for start in range(0, len(suspects), step):
+            got = self.chunks.get(ids=suspects[start:start + step], include=["metadatas"])
+            for chunk_id, meta in zip(got["ids"], got["metadatas"]):
+                meta = meta or {}
+                article_id = str(meta.get("article_id", ""))
+                if article_id in committed:  # an id of another shape, whose article is committed
+                    continue
+                if min_age_seconds and now - float(meta.get("written_at", 0) or 0) < min_age_seconds:
+                    continue
+                orphans.append(chunk_id)
+                articles.add(article_id)
+        return orphans, articles
+
+    def remove_orphans(self, committed: set[str] | frozenset[str] | None = None, min_age_seconds: float = 0.0) -> tuple[int, int]:
+        """Delete the chunks `orphan_ids` finds; returns (chunks, articles) deleted."""
+        orphans, articles = self.orphan_ids(committed, min_age_seconds)
+        step = self._batch_size()
+        for start in range(0, len(orphans), step):
+            self.chunks.delete(ids=orphans[start:start + step])
+        if orphans:
+            # the same ids may come back with other metadata (another file holding the article): BM25 rows must be re-read
+            self._rows_changed = True
+        return len(orphans), len(articles)
 
     def touch(self) -> None:
         """Record a new revision, so every reader's BM25 index knows to rebuild."""

@@ -9,6 +9,10 @@ A file is all or nothing: its articles are prepared (loaded, de-duplicated, chun
 embedded) apart from the run, and join the run's pending writes only when the whole file is done. Each file
 has a time budget (`file_time_budget_seconds`), looked at between those stages and between slices of its
 embedding; a file over it is reported as failed and the run goes on.
+
+An article is whole or invisible: its chunks are written first and its source record, the commit mark, after
+them (assistant/store.py). A run that is killed in between leaves chunks no source record names; readers ignore
+them, and the next run deletes them before it writes (reported as `orphans_removed`, logged at WARNING).
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ FLUSH_CHUNKS = 512  # chunks embedded per wave: big batches keep the model busy
 HOLDER_SCAN_FACTOR = 20  # read all source records once when the store holds at most this many per file being ingested
 EMBED_SLICE = 16  # a big file's chunks are embedded this many at a time (two ONNX batches), with a look at its time budget after each
 DEFAULT_FILE_TIME_BUDGET = next(f.default for f in dataclasses.fields(Settings) if f.name == "file_time_budget_seconds")
+# With a Chroma server another process may be between writing an article's chunks and its source record: chunks
+# without a record are only deleted once they are this old. The embedded store is one process's alone: no wait there.
+SERVER_ORPHAN_GRACE_SECONDS = 600.0
 
 
 class OverBudget(LoadError):
@@ -99,7 +106,8 @@ class Ingestor:
     """Writes articles into a ChunkStore with one embedder and chunker."""
 
     def __init__(self, store: ChunkStore, embedder: Embedder, chunker: Chunker, max_file_bytes: int, exclude: tuple[str, ...] = (),
-                 *, follow_symlinks: bool = False, file_time_budget_seconds: float = DEFAULT_FILE_TIME_BUDGET):
+                 *, follow_symlinks: bool = False, file_time_budget_seconds: float = DEFAULT_FILE_TIME_BUDGET,
+                 orphan_grace_seconds: float = 0.0):
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
@@ -107,12 +115,14 @@ class Ingestor:
         self.exclude = exclude
         self.follow_symlinks = follow_symlinks
         self.file_time_budget_seconds = file_time_budget_seconds
+        self.orphan_grace_seconds = orphan_grace_seconds
 
     @classmethod
     def from_settings(cls, store: ChunkStore, embedder: Embedder, chunker: Chunker, settings: Settings) -> "Ingestor":
         """An Ingestor with every ingest setting taken from `settings`."""
         return cls(store, embedder, chunker, settings.max_file_bytes, settings.exclude,
-                   follow_symlinks=settings.follow_symlinks, file_time_budget_seconds=settings.file_time_budget_seconds)
+                   follow_symlinks=settings.follow_symlinks, file_time_budget_seconds=settings.file_time_budget_seconds,
+                   orphan_grace_seconds=SERVER_ORPHAN_GRACE_SECONDS if settings.chroma_url else 0.0)
 
     def ingest(self, path: str | Path, sync: bool = False, progress: bool | Progress = False) -> IngestSummary:
         started = time.perf_counter()
@@ -126,33 +136,47 @@ class Ingestor:
         summary = _summary(found, base, prefix)
         if not found.files and root.is_dir() and not sync:
             raise InputError(f"No article files (.txt, .md, .html, .json, .jsonl) under {root}{_why_none(summary)}.")
-        existing = self.store.source_records(file_prefix=prefix)
+        records = self.store.source_records()
+        self._remove_orphans(records, summary)
         by_file: dict[str, list[SourceRecord]] = {}
-        for record in existing.values():
-            by_file.setdefault(record.file, []).append(record)
+        for record in records.values():
+            if record.file.startswith(prefix):
+                by_file.setdefault(record.file, []).append(record)
 
         run = _Run(self, summary, expected_files=len(found.files))
         bar = tqdm(total=len(found.files), unit="file", desc="ingest", disable=progress is not True, leave=False)
         seen_files = set()
-        for number, file_path in enumerate(found.files, start=1):
-            file_source = prefix + file_path.relative_to(base).as_posix()
-            seen_files.add(file_source)
-            run.visit(file_path, file_source, by_file.get(file_source, []), is_link=file_path in found.links)
-            bar.update(1)
-            if callable(progress):
-                progress(number, len(found.files), file_source)
-        bar.close()
-        run.flush()
-        if sync and root.is_dir():
-            kept = tuple(prefix + p.relative_to(base).as_posix() for p in found.unreadable)
-            gone = [r for f, records in by_file.items() if f not in seen_files and not _under(f, kept) for r in records]
-            run.remove(gone)
-            summary.deleted.extend(sorted({r.file for r in gone}))
-        if summary.changed_anything:
-            self.store.touch()
+        try:
+            for number, file_path in enumerate(found.files, start=1):
+                file_source = prefix + file_path.relative_to(base).as_posix()
+                seen_files.add(file_source)
+                run.visit(file_path, file_source, by_file.get(file_source, []), is_link=file_path in found.links)
+                bar.update(1)
+                if callable(progress):
+                    progress(number, len(found.files), file_source)
+            bar.close()
+            run.flush()
+            if sync and root.is_dir():
+                kept = tuple(prefix + p.relative_to(base).as_posix() for p in found.unreadable)
+                gone = [r for f, held in by_file.items() if f not in seen_files and not _under(f, kept) for r in held]
+                run.remove(gone)
+                summary.deleted.extend(sorted({r.file for r in gone}))
+        finally:
+            # also when the run stops on an error: what it committed must show (readers cache per revision)
+            if summary.changed_anything:
+                self.store.touch()
         summary.seconds = time.perf_counter() - started
         log.info("ingest of %s: %s", root, summary.describe().splitlines()[0])
         return summary
+
+
+    def _remove_orphans(self, records: dict[str, SourceRecord], summary: IngestSummary) -> None:
+        """Delete the chunks an unfinished write left (no source record names their article) before writing."""
+        chunks, articles = self.store.remove_orphans({r.article_id for r in records.values()}, self.orphan_grace_seconds)
+        if chunks:
+            summary.orphans_removed = chunks
+            log.warning("removed %d chunk(s) of %d article(s) that an interrupted ingest left without a source record "
+                        "(they were never answerable; their files are ingested again if they are still there)", chunks, articles)
 
 
 def _summary(found: Discovery, base: Path, prefix: str) -> IngestSummary:

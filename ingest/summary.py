@@ -18,11 +18,12 @@ class IngestSummary:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (source, what was lost): files read with damage, e.g. a bad JSONL line
     undated: list[str] = field(default_factory=list)
     chunks_added: int = 0
+    orphans_removed: int = 0  # chunks an interrupted earlier run left without a source record, deleted before writing
     seconds: float = 0.0
 
     @property
     def changed_anything(self) -> bool:
-        return bool(self.added or self.updated or self.deleted or self.duplicates or self.chunks_added)
+        return bool(self.added or self.updated or self.deleted or self.duplicates or self.chunks_added or self.orphans_removed)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -33,6 +34,9 @@ class IngestSummary:
             f"duplicates {len(self.duplicates)}, failed {len(self.failed)}, deleted {len(self.deleted)} "
             f"({self.chunks_added} chunks written in {self.seconds:.1f}s)"
         ]
+        if self.orphans_removed:
+            lines.append(f"removed {self.orphans_removed} chunk(s) that an interrupted earlier ingest left unfinished "
+                         "(never answerable; their files were ingested again if still there)")
         if self.duplicates:
             lines.append(f"{len(self.duplicates)} duplicate(s) stored once:")
             lines += _listed([f"{source} = {original}" for source, original in self.duplicates], limit)

@@ -22,17 +22,27 @@ def _run(*args: str):
 
 
 @pytest.fixture(scope="module")
-def cli_data(tmp_path_factory):
-    """One data dir for the CLI tests; the first `ask` fills it with the bundled seeds."""
-    return str(tmp_path_factory.mktemp("cli") / "data")
+def cli_home(tmp_path_factory):
+    """XDG_DATA_HOME of the CLI tests: the default store (no --data-dir, no ASSISTANT_DATA_DIR) lives under it."""
+    return tmp_path_factory.mktemp("cli")
 
 
 @pytest.fixture(scope="module")
-def first_ask(cli_data, embedder):
-    return _run("--data-dir", cli_data, "ask", LAVROV_Q)
+def cli_data(cli_home):
+    """The default store's data dir; the first `ask` fills it with the bundled seeds (later tests name it)."""
+    return str(cli_home / "news-assistant")
 
 
-def test_ask_on_empty_store_ingests_seeds_and_answers(first_ask, cli_data):
+@pytest.fixture(scope="module")
+def first_ask(cli_home, embedder):
+    """`ask` with no store named: the default store, empty, gets the seeds first."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("ASSISTANT_DATA_DIR", raising=False)
+        mp.setenv("XDG_DATA_HOME", str(cli_home))
+        return _run("ask", LAVROV_Q)
+
+
+def test_ask_on_empty_default_store_ingests_seeds_and_answers(first_ask, cli_data):
     assert first_ask.exit_code == 0, first_ask.output
     out = first_ask.stdout
     assert out.startswith("April 2021.")
@@ -143,9 +153,9 @@ def test_version_and_help():
 @pytest.mark.slow
 def test_installed_command_in_a_subprocess(tmp_path):
     exe = REPO / ".venv" / "bin" / "assistant"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    result = subprocess.run([str(exe), "--data-dir", str(tmp_path / "data"), "ask", LAVROV_Q],
-                            capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    env.pop("ASSISTANT_DATA_DIR", None)  # no store named: the default one, which gets the seeds (as `make ask` does)
+    result = subprocess.run([str(exe), "ask", LAVROV_Q], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "April 2021" in result.stdout
     assert "000_9e654aac1be06df7.txt" in result.stdout

@@ -250,9 +250,10 @@ def test_planted_instructions_never_reach_the_answers(tmp_path_factory, llm_serv
 
 
 def test_cli_ask_against_the_server(tmp_path, llm_server):
-    command = [str(Path(sys.executable).with_name("assistant")), "--data-dir", str(tmp_path / "data"), "ask", LAVROV_Q,
-               "--backend", "openai", "--base-url", llm_server]
-    env = {**os.environ, "ASSISTANT_LLM_ANSWER_TOKENS": str(ANSWER_TOKENS)}
+    command = [str(Path(sys.executable).with_name("assistant")), "ask", LAVROV_Q, "--backend", "openai", "--base-url", llm_server]
+    # no store named: the default one (under XDG_DATA_HOME), which gets the bundled seeds on the first question
+    env = {**os.environ, "ASSISTANT_LLM_ANSWER_TOKENS": str(ANSWER_TOKENS), "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    env.pop("ASSISTANT_DATA_DIR", None)
     result = subprocess.run(command + ["--json"], capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -276,8 +277,8 @@ def test_eval_reports_groundedness_for_the_llm_beside_the_extractive_answerer(tm
     monkeypatch.setenv("ASSISTANT_LLM_BASE_URL", llm_server)
     monkeypatch.setenv("ASSISTANT_LLM_ANSWER_TOKENS", str(ANSWER_TOKENS))
     out = tmp_path / "report"
-    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval", str(SEED_QUESTIONS), "--compare", "hybrid,openai",
-                                       "--out", str(out), "--quiet"])
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval", str(SEED_QUESTIONS), "--corpus", str(SEEDS),
+                                       "--compare", "hybrid,openai", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "eval.json").read_text(encoding="utf-8"))["metrics"]
     assert set(metrics) == {"hybrid", "openai"}

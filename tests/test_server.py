@@ -141,10 +141,12 @@ def test_bm25_follows_writes_made_by_another_client(chroma_server, make_assistan
     assert reader.lexical.builds == builds + 1
 
 
-def test_ui_and_cli_ingest_at_the_same_time(chroma_server, tmp_path):
+def test_ui_and_cli_ingest_at_the_same_time(chroma_server, tmp_path, make_assistant):
     """The UI serves questions while a CLI ingest writes to the same server; then it answers from the new article."""
     from gradio_client import Client
 
+    # a store on a Chroma server is never the default one: the seeds go in by an ingest, not by the UI
+    assert make_assistant(tmp_path / "seeding", chroma_url=chroma_server, collection="ui-live").ingest(SEEDS).added == [SEED_SOURCE]
     env = _env(ASSISTANT_COLLECTION="ui-live", ASSISTANT_DATA_DIR=str(tmp_path / "ui-data"))
     port = free_port()
     ui_log = tmp_path / "ui.log"

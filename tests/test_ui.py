@@ -89,7 +89,7 @@ def test_sources_panel_escapes_article_text_and_highlights_the_quote():
         assert tag not in html
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
     assert "javascript:window.__pwned=1" in html  # shown as text, never as a link
-    assert re.search(r"<mark>The Waitomo glowworm caves.*?</mark>", html)
+    assert re.search(r"<mark[^>]*>The Waitomo glowworm caves.*?</mark>", html)
     assert "2021-06-02" in html and "extra/&lt;b&gt;caves&lt;/b&gt;.txt" in html
 
 
@@ -176,7 +176,7 @@ def test_the_answer_streams_in_and_ends_with_its_sources(collection):
     assert len(growing) >= 5 and all(len(a) < len(b) for a, b in zip(growing, growing[1:]))
     assert "April 2021" in texts[-1] and "answer-sources" in texts[-1] and "answer-sources" not in growing[-1]
     final_sources, conversation, messages = updates[-1][1], updates[-1][2], updates[-1][3]
-    assert "<mark>" in final_sources and SEED_TITLE in final_sources
+    assert "<mark" in final_sources and SEED_TITLE in final_sources
     assert len(conversation.turns) == 1 and [m["role"] for m in messages] == ["user", "assistant"]
 
 

@@ -58,7 +58,7 @@ WEIGHT_DECAY = 0.01
 BBC_REPEAT = 3  # the BBC examples are news; the QA data is mostly Wikipedia: see them three times per epoch
 CHECKPOINT_MINUTES = 10
 SEED = 13
-DISTRACTORS = 4  # other held-out paragraphs read beside the right one when calibrating
+DISTRACTORS = 8  # other held-out paragraphs read beside the right one when calibrating (retrieval gives ~8-16)
 
 log = logging.getLogger("train_span_reader")
 
@@ -283,6 +283,8 @@ def train(work: Path, epochs: int, max_hours: float | None, max_steps: int | Non
         epoch, offset = divmod(step, steps_per_epoch)
         plan = batches(lengths, random.Random(SEED + epoch))
         for index in plan[offset:]:
+            if step >= total:
+                break
             ids, types, mask, start, end = collate(feats, index)
             out = model(input_ids=ids, token_type_ids=types, attention_mask=mask,
                         start_positions=start, end_positions=end)
@@ -351,7 +353,7 @@ def export(work: Path, model_out: Path = SPAN_READER_FILE) -> None:
 def validate(limit: int | None, out: Path | None) -> dict:
     """The shipped int8 reader on the held-out paragraphs: EM / F1 / no-answer accuracy read alone, and the refusal
     calibration fitted with DISTRACTORS hard distractor paragraphs beside each (as retrieval gives several)."""
-    from assistant.reading.refuse import fit_calibration
+    from assistant.reading.refuse import anchor_coverage, fit_calibration
     from assistant.reading.read import SpanReader
     from assistant.evaluation.metrics import normalise as normalize, token_f1
 
@@ -371,10 +373,12 @@ def validate(limit: int | None, out: Path | None) -> dict:
         distractors = [contexts[i] for i in ranked if contexts[i] != ex.context
                        and not any(g.lower() in contexts[i].lower() for g in golds)][:DISTRACTORS]
         alone = reader.read(ex.question, [ex.context])
-        crowd = reader.read(ex.question, [ex.context] + distractors)
+        texts = [ex.context] + distractors
+        crowd = reader.read(ex.question, texts)
         rows.append({"id": ex.id, "answerable": bool(golds),
                      "alone": _scored(alone, golds, token_f1, normalize),
-                     "crowd": _scored(crowd, golds, token_f1, normalize)})
+                     "crowd": _scored(crowd, golds, token_f1, normalize),
+                     "coverage": anchor_coverage(ex.question, texts[crowd[0].passage]) if crowd else 0.0})
         if n % 200 == 0:
             log.info("validated %d/%d (%.0f s)", n, len(held), time.perf_counter() - started)
     result: dict = {"examples": len(rows), "unanswerable": sum(not r["answerable"] for r in rows)}
@@ -394,7 +398,7 @@ def validate(limit: int | None, out: Path | None) -> dict:
                            "no_answer_accuracy": noans / max(1, result["unanswerable"])}
     calibration = fit_calibration([r["crowd"]["margin"] for r in rows],
                                   [r["answerable"] and r["crowd"]["f1"] >= 0.5 for r in rows],
-                                  [r["answerable"] for r in rows])
+                                  [r["answerable"] for r in rows], [r["coverage"] for r in rows])
     result["calibration"] = calibration
     if out:
         out.write_text(json.dumps({"summary": result, "rows": rows}, indent=1), encoding="utf-8")

@@ -18,7 +18,7 @@ from assistant.answer import Answer, Passage
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import Finding, article_date, compose
-from assistant.reading.refuse import Calibration
+from assistant.reading.refuse import Calibration, anchor_coverage
 from assistant.reading.read import Span, SpanReader
 from assistant.terms import terms
 from assistant.timeframe import asks_for_latest
@@ -68,8 +68,8 @@ class ReaderAnswerer:
         spans = self.reader.read(question, [p.text for p in read])
         if not spans:
             return Answer.refusal(question, analysis.kind)
-        best = spans[0]
-        confidence = self.calibration.confidence(best.margin)
+        best = max(spans[:MAX_RIVALS], key=lambda s: self._confidence(question, s, read))
+        confidence = self._confidence(question, best, read)
         log.debug("best span %r margin %.2f confidence %.2f", best.text, best.margin, confidence)
         if confidence < self.min_confidence:
             return Answer.refusal(question, analysis.kind, confidence)
@@ -78,25 +78,30 @@ class ReaderAnswerer:
                        short=analysis.kind != "yes_no",  # no reader can say yes or no: the evidence is quoted
                        earlier=Finding(earlier, read[earlier.passage]) if earlier else None)
 
+    def _confidence(self, question: str, span: Span, read: list[Passage]) -> float:
+        return self.calibration.confidence(span.margin, anchor_coverage(question, read[span.passage].text))
+
     def _latest(self, question: str, spans: list[Span], read: list[Passage], confidence: float
                 ) -> tuple[Span, Span | None]:
         """News revises itself: when dated articles give different answers that the reader is nearly as sure of, the
         newest one leads and the one before it is named with its date. Asking for the "latest" or "current" value
         makes the newest lead even when it is read a little less surely."""
-        best = spans[0]
+        best = max(spans[:MAX_RIVALS], key=lambda s: self._confidence(question, s, read))
         best_date = article_date(read[best.passage])
         if best_date is None:
             return best, None
         gap = REVISION_GAP * (2 if asks_for_latest(question) else 1)
         rivals = []
         seen_articles = {read[best.passage].article_id}
-        for span in spans[1:MAX_RIVALS]:
+        for span in spans[:MAX_RIVALS]:
+            if span is best:
+                continue
             passage = read[span.passage]
             day = article_date(passage)
             if day is None or passage.article_id in seen_articles:
                 continue
             seen_articles.add(passage.article_id)
-            rival_confidence = self.calibration.confidence(span.margin)
+            rival_confidence = self._confidence(question, span, read)
             if rival_confidence < self.min_confidence or rival_confidence < confidence - gap:
                 continue
             if _same_value(span.text, best.text) or not _same_fact(span, passage, best, read[best.passage]):
