@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 QUESTION ?= When did Lavrov visit Pakistan?
 
-.PHONY: setup run ask test test-fast eval-seeds eval-bbc eval-bbc-test eval-news train-reader validate-reader bench clean
+.PHONY: setup run ask test test-fast eval-seeds eval-bbc eval-bbc-test eval-news train-reader validate-reader train-answerer train-ranker bench clean
 
 setup: $(STAMP)
 
@@ -38,12 +38,12 @@ eval-bbc: setup
 
 # The BBC test split alone (never used to train, fit or choose anything): tools/bbc_split.py.
 eval-bbc-test: setup
-	$(BIN)/assistant --data-dir .data/bbc eval tests/data/bbc_test.jsonl --corpus ../shared/corpora/bbc --out reports/bbc-test
+	$(BIN)/assistant --data-dir .data/bbc eval tests/data/bbc_test.jsonl --corpus ../shared/corpora/bbc --compare hybrid,reader --out reports/bbc-test
 
 # The external news benchmark (evaluation only: nothing is trained, fitted or chosen on it).
 NEWS = ../shared/benchmarks/realtimeqa-news
 eval-news: setup
-	$(BIN)/assistant --data-dir .data/rtqa eval $(NEWS)/questions.jsonl --corpus $(NEWS)/corpus --compare hybrid,overlap --out reports/news
+	$(BIN)/assistant --data-dir .data/rtqa eval $(NEWS)/questions.jsonl --corpus $(NEWS)/corpus --compare hybrid,reader,overlap --out reports/news
 
 # Ingest throughput and query latency beside the naive LangChain recipe (~25 min on 2 cores); see benchmarks/README.md.
 bench: setup
@@ -59,6 +59,15 @@ train-reader: setup
 
 validate-reader: setup
 	$(BIN)/python tools/train_span_reader.py validate --out reports/reader-validation.json
+
+# The sentence ranker behind the default backend (needs the BBC store from eval-bbc; ~25 min on 2 cores).
+TRAIN_QUESTIONS = tests/data/bbc_train.jsonl tests/data/bbc_train_para.jsonl tests/data/bbc_train_para2.jsonl tests/data/bbc_unanswerable.jsonl
+train-answerer: setup
+	$(BIN)/python tools/train_reader.py .data/bbc $(TRAIN_QUESTIONS)
+	$(MAKE) train-ranker
+
+train-ranker: setup
+	$(BIN)/python tools/train_ranker.py .data/bbc $(TRAIN_QUESTIONS)
 
 clean:
 	rm -rf $(VENV) .data reports .pytest_cache

@@ -14,7 +14,9 @@ from datetime import date, timedelta
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
 _MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1}
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+                 "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+                 "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "a": 1, "an": 1}
 
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _SEASON = r"(?P<season>spring|summer|autumn|fall|winter)"
@@ -23,13 +25,15 @@ _PATTERNS = [
     ("iso", r"\b(?P<year>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
     ("numeric", r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>(?:19|20)\d{2})\b"),
     ("quarter", rf"\b(?:the\s+)?{_QUARTER}(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d{{2}})|\s+of\s+(?P<rel>this|last|next) year)?\b"),
-    ("season", rf"\b(?:(?P<rel>this|last|next)\s+)?{_SEASON}(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d{{2}}))?\b"),
+    ("season", rf"\b(?:the\s+)?(?:(?P<rel>this|last|next)\s+)?{_SEASON}(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d{{2}})|"
+               rf"\s+of\s+(?P<yrel>this|last|next) year)?\b"),
     ("endof", r"\b(?:by\s+)?(?P<edge>the end|the start|the beginning|the middle) of (?P<rel>this|last|next) (?P<unit>year|month|week)\b"),
     ("dmy", rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(?P<year>\d{{4}}))?\b"),
     ("mdy", rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{{4}}))?\b"),
     ("my", rf"\b(?:(?P<early>early|late|mid|end of|beginning of|the end of|the start of)\s+)?{_MONTH}(?:\s+(?P<year>\d{{4}})|\s+(?P<rel>this|last|next) year)?\b"),
     ("relyear", r"\b(?P<rel>this|last|next|past|previous) (?P<unit>year|month|week)\b"),
-    ("ago", r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a) (?P<unit>years?|months?|weeks?|days?) ago\b"),
+    ("ago", r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+            r"sixteen|seventeen|eighteen|nineteen|twenty|a) (?P<unit>years?|months?|weeks?|days?) ago\b"),
     ("weekday", r"\b(?P<rel>on|last|this|next)?\s?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"),
     ("deixis", r"\b(?P<word>yesterday|today|tomorrow|tonight)\b"),
     ("decade", r"\b(?:the\s+)?(?P<decade>(?:1[89]|20)\d0)s\b"),
@@ -121,6 +125,8 @@ def _resolve(name: str, m: re.Match, published: date | None, future: bool = Fals
             return f"{season} {m['year']}", "season"
         if not published:
             return None, "relative"
+        if m["yrel"]:
+            return f"{season} {published.year + {'this': 0, 'last': -1, 'next': 1}[m['yrel'].lower()]}", "season"
         rel = (m["rel"] or "").lower()
         year = published.year
         if rel == "next" or (not rel and future):

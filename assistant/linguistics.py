@@ -46,8 +46,9 @@ def tense(sentence: str) -> str:
         lower = token.lower_
         if lower in _FUTURE_AUX and token.tag_ == "MD":
             return "future"
-        if lower in _SCHEDULE and any(child.lower_ == "to" or child.tag_ == "TO" for child in token.children):
-            return "future"
+        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        if lower in _SCHEDULE and following is not None and following.lower_ == "to":
+            return "future"  # "is expected to reopen", "is due to arrive", "plans to resurface"
     if any(token.tag_ == "VBD" or (token.tag_ == "VBN" and any(c.lemma_ == "have" for c in token.children))
            for token in doc):
         return "past"

@@ -41,7 +41,7 @@ class Settings:
     exclude: tuple[str, ...] = field(default=("README*", "LICENSE*", "questions.jsonl", "questions.yaml"), metadata={"help": "File-name patterns skipped when ingesting a folder (hidden files are always skipped)."})
     k: int = field(default=8, metadata={"help": "Passages retrieved per question."})
     backend: str = field(default="extractive", metadata={"help": "Answer backend: extractive, openai, ollama or llamacpp."})
-    min_confidence: float | None = field(default=None, metadata={"help": "The extractive answerer refuses below this calibrated confidence; unset means the threshold chosen on the reader's validation split (stored with the model). Higher: more refusals of both kinds."})
+    min_confidence: float | None = field(default=None, metadata={"help": "The answerer refuses below this confidence; unset means 0.3 for the sentence ranker (backend extractive, chosen on BBC questions) and the threshold chosen on the span reader's validation split for backend reader (stored with its model). Higher: more refusals of both kinds."})
     llm_base_url: str | None = field(default=None, metadata={"help": "LLM server: an OpenAI-compatible base URL for the openai backend (e.g. http://127.0.0.1:8080/v1; unset means api.openai.com), the Ollama URL for ollama (unset: http://127.0.0.1:11434)."})
     llm_model: str | None = field(default=None, metadata={"help": "Model name for the openai and ollama backends; for openai, unset means the first model the server lists."})
     llm_api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Name of the environment variable holding the API key of the openai backend (the key itself is never a setting)."})

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from assistant import Answer, Citation
 from assistant.cli import main
 
-from conftest import LAVROV_Q, REPO, SEED_SOURCE
+from conftest import LAVROV_Q, REPO, SEED_SOURCE, stop_process
 
 
 def _run(*args: str):
@@ -115,12 +115,21 @@ def test_ingest_missing_path_is_a_one_line_error(tmp_path):
     assert result.stdout == ""
 
 
-def test_store_in_use_is_an_error_not_a_traceback(tmp_path, make_assistant, monkeypatch):
+def test_store_in_use_is_an_error_not_a_traceback(tmp_path, monkeypatch):
+    """Another process holds the store (Assistants of one process share it): one line, no traceback."""
+    import sys
+
     monkeypatch.setattr("assistant.chroma_client.LOCK_WAIT_SECONDS", 0.2)
     data = tmp_path / "data"
-    holder = make_assistant(data)
-    holder.store
-    result = CliRunner().invoke(main, ["--data-dir", str(data), "info"])
+    data.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+                               "lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); time.sleep(60)",
+                               str(data / "store.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = CliRunner().invoke(main, ["--data-dir", str(data), "info"])
+    finally:
+        stop_process(holder)
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.stderr.startswith("Error: The store in ")

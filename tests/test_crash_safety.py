@@ -3,8 +3,9 @@
 - A write stopped between an article's chunks and its source record (a killed process) leaves chunks that no
   retrieval path returns (dense, BM25, hybrid, the whole-article expansion), and the next ingest removes them.
 - The bundled seeds go only into the default store; an empty store the user named is an error, never seeded.
-- The slow test kills a real `assistant ingest` (SIGKILL) at ten points spread over its run and checks the store
-  after each kill, then that a re-ingest gives the same store as a clean run.
+- The slow test kills a real `assistant ingest` (SIGKILL) at ten points spread over its run (measured in the CPU
+  time it uses, so a busy machine does not shift them) and checks the store after each kill, then that a
+  re-ingest gives the same store as a clean run.
 """
 
 from __future__ import annotations
@@ -221,6 +222,19 @@ def _snapshot(store: ChunkStore) -> tuple[dict, dict]:
     return sources, {a: sorted(ids) for a, ids in chunks.items()}
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _progress(process: subprocess.Popen, started: float) -> float:
+    """How far a run has got, in seconds of the CPU time it used (user + system, from /proc), so that the kill points
+    fall at the same share of the work however busy the machine is; wall time where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, IndexError, ValueError):
+        return time.perf_counter() - started
+
+
 @pytest.mark.slow
 def test_ingest_killed_at_ten_points_never_answers_from_a_half_written_file(tmp_path, embedder):
     corpus = _corpus(tmp_path)
@@ -230,14 +244,14 @@ def test_ingest_killed_at_ten_points_never_answers_from_a_half_written_file(tmp_
     clean_dir = tmp_path / "clean"
     started = time.perf_counter()
     clean = _start(clean_dir, corpus, tmp_path / "clean.log")
-    startup = None  # until the store is opened (after the imports and the model load): when writing can begin
+    duration = startup = 0.0  # startup: until the store is opened (imports and model loaded), when writing can begin
     while clean.poll() is None:
-        if startup is None and (clean_dir / "chroma" / "chroma.sqlite3").exists():
-            startup = time.perf_counter() - started
-        time.sleep(0.05)
+        duration = _progress(clean, started)
+        if not startup and (clean_dir / "chroma" / "chroma.sqlite3").exists():
+            startup = duration
+        time.sleep(0.02)
     assert clean.returncode == 0, (tmp_path / "clean.log").read_text()[-3000:]
-    duration = time.perf_counter() - started
-    startup = min(startup or 0.0, duration)
+    wall = time.perf_counter() - started
     with Assistant(data_dir=clean_dir) as reference:
         clean_sources, clean_chunks = _snapshot(reference.store)
     assert len(clean_sources) == files and not any(s.startswith("seeds/") for s in clean_sources)
@@ -254,14 +268,18 @@ def test_ingest_killed_at_ten_points_never_answers_from_a_half_written_file(tmp_
         fresh = number % 2 == 0
         if fresh:
             shutil.rmtree(crash_dir, ignore_errors=True)
-            left = 1.0
+            kill_at = point * duration
         else:
             left = 1.0 - rounds[-1]["sources"] / files  # the share of the work the last kill left undone
-        delay = point * duration if fresh else startup + point * (duration - startup) * left
+            kill_at = startup + point * (duration - startup) * left
         log = tmp_path / f"round-{number}.log"
+        started = time.perf_counter()
         process = _start(crash_dir, corpus, log)
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
+        while process.poll() is None:
+            if _progress(process, started) >= kill_at:
+                process.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
         returncode = process.wait(timeout=60)
 
         with Assistant(data_dir=crash_dir) as reader:
@@ -280,7 +298,7 @@ def test_ingest_killed_at_ten_points_never_answers_from_a_half_written_file(tmp_
                 assert all(not reader.retrieve(q, mode=mode) for q in questions for mode in ("hybrid", "dense", "bm25"))
             removed_line = next((line for line in log.read_text(errors="replace").splitlines() if "removed " in line
                                  and "chunk(s)" in line), "")
-        rounds.append({"round": number, "fresh": fresh, "kill_at": round(delay, 1), "killed": returncode == -signal.SIGKILL,
+        rounds.append({"round": number, "fresh": fresh, "kill_at": round(kill_at, 1), "killed": returncode == -signal.SIGKILL,
                        "sources": len(sources), "chunks": sum(len(c) for c in chunks.values()), "orphans": len(orphans),
                        "passages_checked": passages, "cleanup_logged": removed_line.strip()[:120]})
 
@@ -295,6 +313,6 @@ def test_ingest_killed_at_ten_points_never_answers_from_a_half_written_file(tmp_
         assert not any(s.startswith("seeds/") for s in final.store.source_records())
 
     report = "\n".join(str(r) for r in rounds)
-    print(f"\nclean run {duration:.1f}s (store open after {startup:.1f}s) over {files} files\n{report}")
+    print(f"\nclean run: {files} files, {duration:.1f}s of CPU (store open after {startup:.1f}s), {wall:.1f}s wall\n{report}")
     assert sum(r["killed"] for r in rounds) >= KILLS // 2, report  # most points fell inside a run
     assert any(0 < r["sources"] < files for r in rounds), report  # some kill landed mid-ingest

@@ -190,5 +190,5 @@ def test_eval_command_writes_reports(tmp_path, embedder):
 
     page = (out / "eval.html").read_text(encoding="utf-8")
     images = re.findall(r"<img [^>]*src='data:image/png;base64,([A-Za-z0-9+/=]+)'", page)
-    assert len(images) == 2
+    assert len(images) == 3  # metrics per configuration, accuracy per kind, calibration
     assert all(base64.b64decode(data).startswith(b"\x89PNG") for data in images)

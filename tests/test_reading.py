@@ -7,6 +7,7 @@ import random
 import pytest
 
 from assistant.answer import Passage
+from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import compose, sentence_around, short_answer, trim_words
 from assistant.reading.refuse import Calibration, fit_calibration
@@ -169,3 +170,28 @@ def test_anchors_are_the_questions_names_and_numbers_and_coverage_counts_them():
     assert anchor_coverage("What did Tesco report for 2009?", "Tesco reported a profit in 2004.") == 0.5
     assert anchor_coverage("What happened?", "anything") == 1.0
     assert anchor_coverage("Who won in São Paulo?", "The race in São Paulo was won by Ana.") == 1.0
+
+@pytest.mark.parametrize("question, kind", [
+    ("When did Lavrov visit Pakistan?", "when"),
+    ("In which year did Pakistan's foreign and defense ministers visit Russia?", "when"),
+    ("On what date did Khan and Putin speak?", "when"),
+    ("How long did Sergey Lavrov's trip to Pakistan last?", "how_much"),
+    ("How much did the pipeline cost?", "how_much"),
+    ("Who won the 2021 Pakistani general election?", "who"),
+    ("Where did Lavrov go?", "where"),
+    ("Why did the talks fail?", "why"),
+    ("Did Putin visit Pakistan?", "yes_no"),
+    ("Which joint naval drill did Lavrov cite?", "what"),
+])
+def test_span_reader_analyse_kinds(question, kind):
+    assert analyse_question(question).kind == kind
+
+
+def test_span_reader_analysis_granularity_and_head_noun_from_the_parse():
+    assert analyse_question("In which year did Pakistan's foreign and defense ministers visit Russia?").granularity == "year"
+    assert analyse_question("In what month were there reports?").granularity == "month"
+    assert analyse_question("On what date did they talk?").granularity == "day"
+    assert analyse_question("When did Lavrov visit Pakistan?").granularity is None
+    assert analyse_question("Which Leeds United striker scored twice?").head == "striker"
+    assert analyse_question("Which animals were rescued from the flood?").head == "animal"
+    assert analyse_question("Who founded the airline?").head is None

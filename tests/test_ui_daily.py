@@ -369,10 +369,11 @@ def test_feedback_is_stored_and_becomes_a_question_set_that_eval_runs(page, stor
     from playwright.sync_api import expect
 
     open_stored(page)
-    rows = page.locator("#chat .message-row, #chat .message-wrap > div").filter(has=page.locator(".answer.final"))
-    rows.first.locator('button[aria-label="Like"]').click()
+    buttons = page.locator("#chat .message-buttons")  # Gradio's thumbs, one row under each answer
+    expect(buttons).to_have_count(2)
+    buttons.first.locator('button[aria-label="Like"]').click()
     expect(page.locator("#feedback-note")).to_contain_text("marked right", timeout=10_000)
-    rows.last.locator('button[aria-label="Dislike"]').click()
+    buttons.last.locator('button[aria-label="Dislike"]').click()
     expect(page.locator("#feedback-note")).to_contain_text("marked wrong", timeout=10_000)
     page.fill("#correction textarea, #correction input", "4,500 visitors")
     page.click("#save-correction")

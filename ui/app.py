@@ -196,7 +196,7 @@ class ChatPage:
         item = session.waiting.pop(0)
         chat = session.chat  # "New conversation" or opening another one meanwhile: this answer still goes here
         before = chat.conversation.turns[-1] if chat.conversation.turns else None
-        sources, messages = gr.skip(), chat.messages
+        messages = chat.messages
         for shown, sources, _, final, _ in self.respond(item.question, chat.conversation, chat.messages, **item.options):
             if isinstance(final, list):
                 messages = final
@@ -214,8 +214,8 @@ class ChatPage:
             if self._save(session, chat, shown, browser):
                 browser_update = {"id": session.owner, "conversation": session.chat.stored_id}
                 listing = self._listing(session)
-        if session.chat is chat:
-            yield session.view(), sources, browser_update, listing, chat.title
+        if session.chat is chat:  # the sources went out with the answer; sent again, they could undo a click made since
+            yield session.view(), gr.skip(), browser_update, listing, chat.title
         else:  # another conversation is open now: only the list and the browser's id change
             yield gr.skip(), gr.skip(), browser_update, listing, gr.skip()
 
@@ -474,11 +474,11 @@ def _chat_tab(info: dict[str, Any], examples: Sequence[str]) -> dict[str, Any]:
                 ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
             with gr.Row(equal_height=True):
                 date_from = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="any date", elem_id="date-from", max_lines=1,
-                                       scale=1, min_width=120, info="Only articles dated from …")
+                                       scale=1, min_width=120)
                 date_to = gr.Textbox(label="To (YYYY-MM-DD)", placeholder="any date", elem_id="date-to", max_lines=1,
-                                     scale=1, min_width=120, info="… to this date.")
+                                     scale=1, min_width=120)
                 source = gr.Textbox(label="Source starts with", placeholder="e.g. bbc/sport", elem_id="source",
-                                    max_lines=1, scale=1, min_width=120, info="A file path prefix.")
+                                    max_lines=1, scale=1, min_width=120)
                 as_of = gr.Textbox(label="As of (YYYY-MM-DD)", placeholder="newest article", elem_id="as-of",
                                    max_lines=1, scale=1, min_width=120, info="'This week', 'latest' are read against this date.")
         with gr.Column(scale=2):
