@@ -327,6 +327,9 @@ def test_reload_and_restart_keep_the_conversation(page, served, history):
     expect(page.locator("#chat .answer")).to_have_count(0)
     question = "In which year did Pakistan's foreign and defense ministers visit Russia?"
     answer = ask(page, question, 0)
+    title = page.locator("#history-title input, #history-title textarea")
+    expect(title).to_have_value(question)  # saved: the same update tells the browser which conversation is open
+    page.wait_for_timeout(500)
     page.reload()
     expect(page.locator('#chat [data-testid="user"]')).to_have_text([question], timeout=30_000)
     assert page.locator("#chat .answer.final").inner_text() == answer
@@ -335,9 +338,9 @@ def test_reload_and_restart_keep_the_conversation(page, served, history):
     served.restart()
     page.reload()
     expect(page.locator('#chat [data-testid="user"]')).to_have_text([question], timeout=60_000)
-    expect(page.locator("#history-title input, #history-title textarea")).to_have_value(question)
+    expect(title).to_have_value(question)
 
-    page.fill("#history-title input, #history-title textarea", "Ministers in Moscow")
+    title.fill("Ministers in Moscow")
     page.click("#history-rename")
     expect(page.locator("#history label", has_text="Ministers in Moscow")).to_be_visible()
     page.click("#history-delete")

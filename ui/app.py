@@ -86,8 +86,8 @@ class ChatPage:
     """The event handlers of one app; per-tab data comes in and goes out through a ChatSession in a gr.State.
 
     Asking is two steps: `submit` (outside the queue, so it runs at once even while an answer streams) puts the
-    question on the tab's waiting list and shows it; `answer_next` (in the queue, one answer at a time) answers
-    the first waiting question. A question typed while another is answered is shown as waiting until its turn.
+    question on the tab's waiting list and shows it; `answer_waiting` (in the queue, one answer at a time) answers
+    the waiting questions in order. A question typed while another is answered is shown as waiting until its turn.
     """
 
     def __init__(self, assistant: "Assistant", stream_delay: float = STREAM_DELAY, history: History | None = None) -> None:
@@ -188,21 +188,26 @@ class ChatPage:
 
         return run
 
-    def answer_next(self, session: ChatSession, browser: dict | None) -> Iterator[tuple]:
-        """Answer the tab's first waiting question: yields (chat, sources, browser storage, conversation list, title)."""
+    def answer_waiting(self, session: ChatSession, browser: dict | None) -> Iterator[tuple]:
+        """Answer the tab's waiting questions in order: yields (chat, sources, browser storage, conversation list,
+        title). One run answers every question waiting, also those typed while it runs; each way of asking triggers
+        it with trigger_mode "always_last", so a question typed as a run ends gets a run after it."""
         if not session.waiting:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        item = session.waiting.pop(0)
+        while session.waiting:
+            yield from self._answer(session, session.waiting.pop(0), browser)
+
+    def _answer(self, session: ChatSession, item: Waiting, browser: dict | None) -> Iterator[tuple]:
         chat = session.chat  # "New conversation" or opening another one meanwhile: this answer still goes here
         before = chat.conversation.turns[-1] if chat.conversation.turns else None
-        messages = chat.messages
-        for shown, sources, _, final, _ in self.respond(item.question, chat.conversation, chat.messages, **item.options):
-            if isinstance(final, list):
-                messages = final
-            if session.chat is chat and isinstance(shown, list):
+        messages, sources = chat.messages, render.sources_html(None)
+        for shown, update, _, final, _ in self.respond(item.question, chat.conversation, chat.messages, **item.options):
+            if isinstance(final, list):  # the finished answer (or error): shown below, once it is saved
+                messages, sources = final, update
+            elif session.chat is chat and isinstance(shown, list):
                 session.live = shown[len(chat.messages):]
-                yield session.view(), sources, gr.skip(), gr.skip(), gr.skip()
+                yield session.view(), update, gr.skip(), gr.skip(), gr.skip()
         chat.messages = messages
         if session.chat is chat:
             session.live = []
@@ -214,8 +219,9 @@ class ChatPage:
             if self._save(session, chat, shown, browser):
                 browser_update = {"id": session.owner, "conversation": session.chat.stored_id}
                 listing = self._listing(session)
-        if session.chat is chat:  # the sources went out with the answer; sent again, they could undo a click made since
-            yield session.view(), gr.skip(), browser_update, listing, chat.title
+        # The answer, its sources and where it is saved go out together, so a reload right after finds it.
+        if session.chat is chat:
+            yield session.view(), sources, browser_update, listing, chat.title
         else:  # another conversation is open now: only the list and the browser's id change
             yield gr.skip(), gr.skip(), browser_update, listing, gr.skip()
 
@@ -519,15 +525,15 @@ def _wire_chat(page: ChatPage, ui: dict[str, Any], session: gr.State, browser: g
     private = {"api_visibility": "private"}
     at_once = {"queue": False, "show_progress": "hidden", **private}
     # Every way of asking shares one concurrency group: the queue's limit is on answers at once, not per button.
-    # Each submit answers one waiting question; "multiple" so a question typed during an answer gets its own turn.
-    answering = {"concurrency_id": "answer", "trigger_mode": "multiple", "show_progress": "hidden", **private}
+    # A run answers every question waiting; one triggered while another runs waits for it ("always_last").
+    answering = {"concurrency_id": "answer", "trigger_mode": "always_last", "show_progress": "hidden", **private}
     answer_outputs = [chatbot, sources, browser, ui["listing"], ui["title"]]
     for trigger in (box.submit, ui["ask"].click):
         trigger(page.submit, [box, session, *filters], [box, chatbot], **at_once).then(
-            page.answer_next, [session, browser], answer_outputs, **answering)
+            page.answer_waiting, [session, browser], answer_outputs, **answering)
     for question, button in ui["examples"]:
         button.click(page.submit_example(question), [session, *filters], [chatbot], **at_once).then(
-            page.answer_next, [session, browser], answer_outputs, **answering)
+            page.answer_waiting, [session, browser], answer_outputs, **answering)
     for field in filters:
         field.change(page.chips, filters, [ui["chips"]], **at_once)
     chatbot.select(page.show_sources, [session], [sources], **at_once)
