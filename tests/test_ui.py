@@ -262,10 +262,12 @@ def test_the_ui_command_serves_the_seeds_on_loopback(tmp_path):
     from gradio_client import Client
 
     (tmp_path / ".env").write_text("OPENAI_API_KEY=hunter2\n")
-    data_dir = tmp_path / "data"
+    # the default store (no --data-dir), under this test's XDG_DATA_HOME: only it gets the bundled seeds
+    data_dir = tmp_path / "xdg" / "news-assistant"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | {"PYTHONUNBUFFERED": "1"}
-    command = [str(Path(sys.executable).parent / "assistant"), "--data-dir", str(data_dir), "ui", "--port", str(port)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | {
+        "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    command = [str(Path(sys.executable).parent / "assistant"), "ui", "--port", str(port)]
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:

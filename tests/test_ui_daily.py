@@ -51,7 +51,7 @@ class Served:
         self.url = self.start()
 
     def start(self) -> str:
-        self.demo, url = launch(self.assistant, port=self.port, examples=self.examples, stream_delay=0.01)
+        self.demo, url = launch(self.assistant, port=self.port, examples=self.examples, stream_delay=0.05)
         return url
 
     def restart(self) -> None:
@@ -303,12 +303,14 @@ def test_a_question_typed_during_an_answer_waits_and_a_refused_message_stays_in_
     expect(page.locator("#chat .answer")).to_have_count(0)
     page.fill("#question textarea", LAVROV)
     page.keyboard.press("Enter")
+    expect(page.locator("#question textarea")).to_have_value("")  # taken: the box is free for the next question
     page.fill("#question textarea", "Who visited Islamabad?")
-    page.keyboard.press("Enter")
-    expect(page.locator("#chat .waiting-tag")).to_have_count(1, timeout=10_000)  # shown as waiting …
-    wait_answer(page, 1)  # … and answered in its turn
+    page.keyboard.press("Enter")  # while the first is being answered
+    second = page.locator('#chat [data-testid="user"]', has_text="Who visited Islamabad?")
+    expect(second.locator(".waiting-tag")).to_be_visible(timeout=10_000)  # shown as waiting …
+    wait_answer(page, 1)  # … and answered in its turn, after the first
     expect(page.locator("#chat .waiting-tag")).to_have_count(0)
-    expect(page.locator('#chat [data-testid="user"]').last).to_contain_text("Who visited Islamabad?")
+    expect(page.locator('#chat [data-testid="user"]')).to_have_text([LAVROV, "Who visited Islamabad?"])
 
     too_long = "x" * 2500
     page.fill("#question textarea", too_long)

@@ -528,11 +528,14 @@ def _wire_chat(page: ChatPage, ui: dict[str, Any], session: gr.State, browser: g
     # A run answers every question waiting; one triggered while another runs waits for it ("always_last").
     answering = {"concurrency_id": "answer", "trigger_mode": "always_last", "show_progress": "hidden", **private}
     answer_outputs = [chatbot, sources, browser, ui["listing"], ui["title"]]
+    # Putting a question on the waiting list runs for every question ("multiple"; Gradio's default would drop a
+    # second Enter while the first is still on its way).
+    queueing = {**at_once, "trigger_mode": "multiple"}
     for trigger in (box.submit, ui["ask"].click):
-        trigger(page.submit, [box, session, *filters], [box, chatbot], **at_once).then(
+        trigger(page.submit, [box, session, *filters], [box, chatbot], **queueing).then(
             page.answer_waiting, [session, browser], answer_outputs, **answering)
     for question, button in ui["examples"]:
-        button.click(page.submit_example(question), [session, *filters], [chatbot], **at_once).then(
+        button.click(page.submit_example(question), [session, *filters], [chatbot], **queueing).then(
             page.answer_waiting, [session, browser], answer_outputs, **answering)
     for field in filters:
         field.change(page.chips, filters, [ui["chips"]], **at_once)
