@@ -175,3 +175,21 @@ def test_a_restored_turn_keeps_its_follow_up_context():
     turn = Turn("How long did his trip last?", "How long did his trip last? (Lavrov visit Pakistan)", Answer.refusal("q"))
     conversation = Conversation(turns=[Turn.from_dict(json.loads(json.dumps(turn.to_dict())))])
     assert conversation.standalone("And why?").endswith("Lavrov visit Pakistan)")
+
+
+def test_eval_from_feedback_needs_feedback_and_eval_needs_a_question_set(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    empty = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval", "--from-feedback", str(tmp_path / "o.jsonl")])
+    assert empty.exit_code == 1 and "No feedback is stored" in empty.output and not (tmp_path / "o.jsonl").exists()
+    bare = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval"])
+    assert bare.exit_code == 2 and "--from-feedback" in bare.output
+
+    history = History.in_data_dir(tmp_path / "data")  # only a thumbs down without a correct answer: nothing to write
+    turn = history.add_turn(history.start("b", "q"), Turn("Where?", "Where?", lavrov_answer()))
+    history.rate(turn, -1)
+    useless = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval", "--from-feedback", str(tmp_path / "o.jsonl")])
+    assert useless.exit_code == 1 and "thumbs down without a correct answer" in useless.output
+    assert "nothing written" in useless.output
