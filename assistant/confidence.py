@@ -1,20 +1,32 @@
-"""An answer's confidence in words: high, medium or low, and what that has meant on held-out validation.
+"""An answer's confidence in words: high, medium or low, and what that has meant on questions held out.
 
     >>> describe(0.93, [{"from": 0.9, "answers": 200, "right": 0.91}]).word
     'high'
 
-The bands follow the validation bins the reader's calibration records (tools/train_span_reader.py validate,
-written into the model's .json record): high is 0.9 and up, medium 0.7 to 0.9, low below. The meaning of a band
-is read from those bins (of the validation answers shown that sure, the share that was right); a model without
-bins gets its calibrated estimate instead, said as such.
+The bands follow the bins the measurements use: high is 0.9 and up, medium 0.7 to 0.9, low below. What a band
+means is read from measured bins ({"from", "answers", "right"}: of the answers shown with a confidence in the bin,
+the share that was right), recorded per answerer:
+
+- reader (the span reader): the validation bins written into its model record by its calibration
+  (assistant/models/span-reader-int8.json, on paragraphs held out from training);
+- extractive (the sentence ranker, the default): its confidence is a rule, not a fitted probability, so its
+  bins are measured on the BBC test questions and kept in assistant/models/extractive-confidence.json
+  (`bins_from_rows` over the rows of `assistant eval tests/data/bbc_test.jsonl --out DIR`, DIR/eval.json).
+
+An answerer without bins (an LLM backend) gets the words with that said instead of figures.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
 
 BANDS = (("high", 0.9, 1.01), ("medium", 0.7, 0.9), ("low", 0.0, 0.7))
+BIN_EDGES = (0.0, 0.3, 0.5, 0.7, 0.9, 1.01)
+EXTRACTIVE_RECORD = Path(__file__).resolve().parent / "models" / "extractive-confidence.json"
 
 
 @dataclass(frozen=True)
@@ -29,33 +41,53 @@ def band(confidence: float) -> tuple[str, float, float]:
     return next(b for b in BANDS if b[1] <= value < b[2])
 
 
-def describe(confidence: float, bins: list[dict[str, Any]] | None = None, backend: str = "extractive") -> ConfidenceWords:
-    """The word for `confidence` and what it means, from validation `bins` ({"from", "answers", "right"})."""
+def describe(confidence: float, bins: list[dict[str, Any]] | None = None, backend: str = "extractive",
+             measured_on: str = "held-out questions") -> ConfidenceWords:
+    """The word for `confidence` and what it means, from measured `bins` (None: this answerer has none)."""
     word, low, high = band(confidence)
     span = f"{low:.1f} or more" if word == "high" else (f"below {high:.1f}" if low == 0 else f"{low:.1f} to {high:.1f}")
-    if backend != "extractive":
-        return ConfidenceWords(word, f"{word} ({confidence:.2f}): the {backend} answer's own score, not calibrated on "
-                                     "validation data; check its sources.", confidence)
     inside = [b for b in bins or [] if low <= float(b.get("from", -1)) < high and b.get("answers")]
     answers = sum(int(b["answers"]) for b in inside)
     if answers:
-        right = sum(float(b["right"]) * int(b["answers"]) for b in inside) / answers
-        meaning = (f"{word} ({confidence:.2f}): of the validation answers shown this sure ({span}), about "
+        right = sum(float(b["right"] or 0) * int(b["answers"]) for b in inside) / answers
+        meaning = (f"{word} ({confidence:.2f}): of the answers shown this sure ({span}) on {measured_on}, about "
                    f"{round(right * 10)} in 10 were right ({answers} answers).")
+    elif bins is None:
+        meaning = (f"{word} ({confidence:.2f}): the {backend} answerer's own score, not measured against right "
+                   "answers; check the sources.")
     else:
-        meaning = (f"{word} ({confidence:.2f}): the reader's calibrated estimate is that about {round(confidence * 10)} "
-                   f"in 10 answers this sure are right; this model records no validation figures for {span}.")
+        meaning = f"{word} ({confidence:.2f}): no measured answers were this sure ({span}); check the sources."
     return ConfidenceWords(word, meaning, confidence)
 
 
-def reader_bins() -> list[dict[str, Any]]:
-    """The validation bins recorded with the bundled span reader ([] when it has none)."""
-    from assistant.reading.read import SpanReader
+def bins_from_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Measured bins from evaluation rows (eval.json "rows"): answers shown per confidence bin, and the share right."""
+    shown = [r for r in rows if not r["refused"]]
+    bins = []
+    for low, high in zip(BIN_EDGES, BIN_EDGES[1:]):
+        inside = [r for r in shown if low <= float(r["confidence"]) < high]
+        if inside:
+            right = sum(1 for r in inside if r["answerable"] and r["correct"]) / len(inside)
+            bins.append({"from": low, "answers": len(inside), "right": round(right, 3)})
+    return bins
 
-    return list((SpanReader.shared().record.get("calibration") or {}).get("bins") or [])
+
+@lru_cache(maxsize=None)
+def recorded(backend: str) -> tuple[list[dict[str, Any]] | None, str]:
+    """(bins, what they were measured on) for an answerer; (None, "") when none are recorded."""
+    if backend == "reader":
+        from assistant.reading.read import SpanReader
+
+        bins = (SpanReader.shared().record.get("calibration") or {}).get("bins")
+        return (list(bins), "validation paragraphs held out from training") if bins else (None, "")
+    if backend == "extractive" and EXTRACTIVE_RECORD.is_file():
+        record = json.loads(EXTRACTIVE_RECORD.read_text(encoding="utf-8"))
+        return list(record.get("bins") or []), record.get("measured_on", "held-out questions")
+    return None, ""
 
 
-def for_answer(answer) -> ConfidenceWords:
-    """`describe` for an Answer, with the reader's own validation bins for extractive answers."""
-    bins = reader_bins() if answer.backend == "extractive" else None
-    return describe(answer.confidence, bins, answer.backend)
+def for_answer(answer, backend: str | None = None) -> ConfidenceWords:
+    """`describe` for an Answer from `backend` (the configured one; an LLM answer names its own)."""
+    name = answer.backend if answer.backend != "extractive" else (backend or "extractive")
+    bins, measured_on = recorded(name)
+    return describe(answer.confidence, bins, name, measured_on or "held-out questions")

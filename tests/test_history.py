@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from assistant.answer import Answer, Citation
-from assistant.confidence import describe
+from assistant.confidence import bins_from_rows, describe, for_answer
 from assistant.conversation import Conversation, Turn
 from assistant.errors import InputError
 from assistant.evaluation.questions import load_questions
@@ -135,8 +135,22 @@ def test_confidence_in_words_says_what_validation_showed():
     assert describe(0.75, bins).word == "medium" and "about 8 in 10" in describe(0.75, bins).meaning
     low = describe(0.55, bins)
     assert low.word == "low" and "about 5 in 10" in low.meaning and "below 0.7" in low.meaning
-    assert "no validation figures" in describe(0.95, []).meaning
-    assert "not calibrated" in describe(0.95, bins, backend="openai").meaning
+    assert "no measured answers were this sure" in describe(0.95, []).meaning
+    assert "not measured against right answers" in describe(0.95, None, backend="openai").meaning
+    rows = [{"refused": False, "confidence": 0.95, "answerable": True, "correct": c} for c in (True, True, False)]
+    rows += [{"refused": True, "confidence": 0.1, "answerable": False, "correct": True},
+             {"refused": False, "confidence": 0.75, "answerable": False, "correct": False}]
+    assert bins_from_rows(rows) == [{"from": 0.7, "answers": 1, "right": 0.0}, {"from": 0.9, "answers": 3, "right": 0.667}]
+
+
+def test_each_answerer_has_its_measured_meaning():
+    answer = lavrov_answer()
+    default = for_answer(answer, "extractive")  # the sentence ranker: measured on the BBC test questions
+    assert default.word == "high" and "on the BBC test questions" in default.meaning and "in 10 were right" in default.meaning
+    reader = for_answer(answer, "reader")  # the span reader: its own validation bins
+    assert "validation paragraphs" in reader.meaning or "no measured answers" in reader.meaning
+    llm = for_answer(Answer(question="q", text="t", confidence=0.95, backend="openai"), "openai")
+    assert "not measured" in llm.meaning
 
 
 def test_an_answer_message_carries_its_actions_and_confidence_words():

@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 ANSWER_TIMEOUT = 180_000  # ms: the machine may be busy training a model
-CRAFTED_TITLE = "Lavrov and the caves (stored)"
-PAYLOAD_TITLE = "Waitomo glowworm caves"
+CRAFTED_TITLE = "Lavrov in Islamabad, Adams in Scotland (stored)"
+GOLF_TITLE = "Adams wins the Highland Open after a week in Scotland"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -113,7 +113,7 @@ def history(collection) -> History:  # noqa: F811
 @pytest.fixture(scope="module")
 def stored(collection, history, context):  # noqa: F811
     """A conversation of the module's browser, stored the way the page stores one: two answers built from passages
-    the store retrieves; the first quotes one seed passage twice ([1], [2]) and the payload article once ([3])."""
+    the store retrieves; the first quotes one seed passage twice ([1], [2]) and the golf article once ([3])."""
     owner = _only_owner(history)
     first, second = crafted_answers(collection)
     conversation_id = history.start(owner, CRAFTED_TITLE)
@@ -131,11 +131,11 @@ def _only_owner(history: History) -> str:
 
 def crafted_answers(assistant) -> tuple[Answer, Answer]:
     seed = next(p for p in assistant.retrieve("Lavrov visited Islamabad in April", k=10) if "Lavrov visited Islamabad" in p.text)
-    cave = next(p for p in assistant.retrieve("Waitomo glowworm caves reopening visitors", k=10) if "Waitomo" in p.text)
+    golf = next(p for p in assistant.retrieve("Rory Adams won the Highland Open", k=10) if "Highland Open" in p.text)
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", seed.text) if len(s) > 30]
     lavrov = next(s for s in sentences if "Lavrov visited Islamabad" in s)
     other = next(s for s in sentences if s != lavrov)
-    caves = next(s for s in re.split(r"(?<=[.!?])\s+", cave.text) if "4,500" in s)
+    won = next(s for s in re.split(r"(?<=[.!?])\s+", golf.text) if "won the Highland Open" in s)
 
     def cite(number, passage, quote):
         at = passage.start + passage.text.index(quote)
@@ -143,10 +143,11 @@ def crafted_answers(assistant) -> tuple[Answer, Answer]:
                         at + len(quote), passage.text, passage.start, passage.end)
 
     first = Answer(question="When did Lavrov visit Pakistan, and what else happened?",
-                   text=f"April 2021. {lavrov} [1] {other} [2] The caves drew 4,500 visitors [3].", short_answer="April 2021",
-                   citations=[cite(1, seed, lavrov), cite(2, seed, other), cite(3, cave, caves)], confidence=0.93, kind="when")
-    second = Answer(question="How many visitors did the caves draw?", text=f"4,500. {caves} [1]", short_answer="4,500",
-                    citations=[cite(1, cave, caves)], confidence=0.62, kind="how_many")
+                   text=f"April 2021. {lavrov} [1] {other} [2] In golf, Rory Adams won the Highland Open [3].",
+                   short_answer="April 2021", citations=[cite(1, seed, lavrov), cite(2, seed, other), cite(3, golf, won)],
+                   confidence=0.93, kind="when")
+    second = Answer(question="Who won the Highland Open?", text=f"Nairn. {won} [1]", short_answer="Nairn",  # wrong
+                    citations=[cite(1, golf, won)], confidence=0.62, kind="who")
     return first, second
 
 
@@ -252,13 +253,13 @@ def test_clicking_n_flashes_passage_n_and_a_passage_quoted_twice_is_shown_once(p
 
     first.locator(".cite-ref", has_text="[3]").click()
     expect(panel.locator(".source.cite-3")).to_have_class(re.compile(r"\bflash\b"), timeout=10_000)
-    expect(panel.locator(".source.cite-3")).to_contain_text(PAYLOAD_TITLE)
+    expect(panel.locator(".source.cite-3")).to_contain_text(GOLF_TITLE)
 
     # the copy button copies the answer's plain text with its citations
     first.locator("xpath=..").locator(".copy-answer").click()
     page.wait_for_function("document.querySelector('#chat .copy-answer.copied') !== null", timeout=5_000)
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("April 2021.") and f"[3] {PAYLOAD_TITLE}" in copied and "“" in copied, copied
+    assert copied.startswith("April 2021.") and f"[3] {GOLF_TITLE}" in copied and "“" in copied, copied
     # confidence in words, what it means on hover
     confidence = first.locator("xpath=..").locator(".confidence")
     expect(confidence).to_have_text("high confidence")
@@ -363,7 +364,7 @@ def test_markdown_export_downloads_with_citations(page, stored):
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.startswith(f"# {CRAFTED_TITLE}\n")
     assert "## 1. When did Lavrov visit Pakistan, and what else happened?" in text
-    assert re.search(rf"\[3\] {PAYLOAD_TITLE}.*\(2021-06-02\) — `extra/caves.txt`", text)
+    assert f"[3] {GOLF_TITLE} (2021-08-02) — `extra/golf.txt`" in text
     assert "> Russian Foreign Minister Sergey Lavrov visited Islamabad in April this year" in text
 
 
@@ -380,13 +381,13 @@ def test_feedback_is_stored_and_becomes_a_question_set_that_eval_runs(page, stor
     expect(page.locator("#feedback-note")).to_contain_text("marked right", timeout=10_000)
     buttons.last.locator('button[aria-label="Dislike"]').click()
     expect(page.locator("#feedback-note")).to_contain_text("marked wrong", timeout=10_000)
-    page.fill("#correction textarea, #correction input", "4,500 visitors")
+    page.fill("#correction textarea, #correction input", "Rory Adams")
     page.click("#save-correction")
     expect(page.locator("#feedback-note")).to_contain_text("Saved the correct answer", timeout=10_000)
     by_turn = {f.turn_id: f for f in history.feedback()}
     first_id, second_id = stored["turn_ids"]
     assert by_turn[first_id].rating == 1 and by_turn[first_id].correction is None
-    assert by_turn[second_id].rating == -1 and by_turn[second_id].correction == "4,500 visitors"
+    assert by_turn[second_id].rating == -1 and by_turn[second_id].correction == "Rory Adams"
 
     data_dir = collection.settings.data_dir
     out = tmp_path / "feedback.jsonl"
@@ -395,9 +396,9 @@ def test_feedback_is_stored_and_becomes_a_question_set_that_eval_runs(page, stor
     assert f"to {out}" in made.output
     questions = {q.question: q for q in load_questions(out)}
     up = questions["When did Lavrov visit Pakistan, and what else happened?"]
-    assert up.answers == ("April 2021",) and set(up.gold) == {"seeds/000_9e654aac1be06df7.txt", "extra/caves.txt"}
-    down = questions["How many visitors did the caves draw?"]
-    assert down.answers == ("4,500 visitors",) and down.gold == ("extra/caves.txt",)  # the cited passage says it
+    assert up.answers == ("April 2021",) and set(up.gold) == {"seeds/000_9e654aac1be06df7.txt", "extra/golf.txt"}
+    down = questions["Who won the Highland Open?"]
+    assert down.answers == ("Rory Adams",) and down.gold == ("extra/golf.txt",)  # the cited passage says it
     entries = [json.loads(line) for line in out.read_text().splitlines()]
     assert {e["rating"] for e in entries} <= {"up", "down"}
 

@@ -64,10 +64,12 @@ def draft_html(draft: str) -> str:
 
 
 def answer_html(answer: Answer, asked: str | None = None, index: int | None = None,
-                options: dict[str, str] | None = None) -> str:
-    """render.answer_html with the confidence in words, and the sentences no cited passage supports marked (or,
-    when left out, counted). index: the message's place in the chat (its actions need it)."""
-    html = render.answer_html(answer, asked=asked, index=index, confidence=for_answer(answer), options=options)
+                options: dict[str, str] | None = None, backend: str | None = None) -> str:
+    """render.answer_html with the confidence in words (what it has meant for `backend`, the configured answerer),
+    and the sentences no cited passage supports marked (or, when left out, counted). index: the message's place
+    in the chat (its actions need it)."""
+    words = for_answer(answer, backend)
+    html = render.answer_html(answer, asked=asked, index=index, confidence=words, options=options)
     left_out = 0
     for sentence in answer.unsupported:
         shown = render.answer_body(sentence)
@@ -122,7 +124,8 @@ class ChatPage:
             yield messages + [message("assistant", render.answer_html(answer, partial=partial))], gr.skip(), gr.skip(), gr.skip(), gr.skip()
             if self.stream_delay:
                 time.sleep(self.stream_delay)
-        messages.append(message("assistant", answer_html(answer, asked=question, index=index, options=options)))
+        shown = answer_html(answer, asked=question, index=index, options=options, backend=self.assistant.settings.backend)
+        messages.append(message("assistant", shown))
         yield messages, render.sources_html(answer, index, question), conversation, messages, gr.skip()
 
     @staticmethod
@@ -166,7 +169,8 @@ class ChatPage:
             return
         conversation.turns = (conversation.turns + [Turn(question, standalone, answer)])[-conversation.max_turns:]
         index = len(messages)
-        messages.append(message("assistant", answer_html(answer, asked=question, index=index, options=options)))
+        shown = answer_html(answer, asked=question, index=index, options=options, backend=self.assistant.settings.backend)
+        messages.append(message("assistant", shown))
         yield messages, render.sources_html(answer, index, question), conversation, messages, gr.skip()
 
     # ---- the queue of one tab --------------------------------------------------------------------------
@@ -253,10 +257,10 @@ class ChatPage:
     def rate(self, session: ChatSession, evt: gr.LikeData) -> tuple:
         """Thumbs up or down on an answer: stored at once; the feedback box then asks for the correct answer."""
         found = session.chat.answer_at(evt.index)
-        if found is None or found[0] != evt.index or self.history is None:
+        if found is None or found[0] != evt.index:
             return gr.update(visible=True), render.note_html("Only answers can be rated."), gr.skip()
         index, shown = found
-        if shown.turn_id is None:
+        if shown.turn_id is None or self.history is None:
             return gr.update(visible=True), render.note_html("This answer was not saved, so it cannot be rated."), gr.skip()
         liked = evt.liked is True or evt.liked == "Like"
         try:
@@ -320,8 +324,9 @@ class ChatPage:
             turn = item.turn
             chat.messages.append(message("user", render.user_html(shown_question(turn.question))))
             index = len(chat.messages)
-            chat.messages.append(message("assistant", answer_html(turn.answer, asked=turn.question, index=index,
-                                                                  options=item.options)))
+            shown = answer_html(turn.answer, asked=turn.question, index=index, options=item.options,
+                                backend=self.assistant.settings.backend)
+            chat.messages.append(message("assistant", shown))
             chat.answers[index] = Shown(turn, item.options, item.id)
         chat.conversation = Conversation(turns=[t.turn for t in stored.turns][-MAX_TURNS:])
         return chat
