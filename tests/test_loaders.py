@@ -11,9 +11,9 @@ import pytest
 from ingest.decoding import LoadError, decode_bytes
 from ingest.loaders import LOADERS, load_file, load_html, load_json, load_jsonl, load_text
 
-from conftest import SEED_FILE
+from conftest import REPO, SEED_FILE
 
-BBC_LATIN1 = Path("/work/shared/corpora/bbc/sport/199.txt")
+BBC_LATIN1 = REPO.parent / "shared" / "corpora" / "bbc" / "sport" / "199.txt"  # ../shared beside the checkout
 
 
 def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
