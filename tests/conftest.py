@@ -31,6 +31,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def write_folder(root: Path, files: dict[str, str | bytes]) -> Path:
+    """A folder of articles for a test: {relative name: text or bytes}."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
 def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
     """Stop one process a test started, by its pid: SIGTERM, then SIGKILL if it lingers."""
     if process.poll() is None:

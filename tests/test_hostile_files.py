@@ -23,6 +23,8 @@ from ingest.pipeline import Ingestor
 from ingest.sentences import split_sentences
 from ingest.tokens import count_tokens
 
+from conftest import write_folder as _folder
+
 GOUDA = ("date 2022-03-01\n\nCheese festival in Gouda\n\nThe Gouda cheese festival drew 40,000 visitors on Saturday, "
          "organisers said. Stalls sold aged cheese from twelve farms.\n")
 SECRET = "root:x:0:0:root:/root:/bin/bash\nThe vault code of the Haverford bank is 4417, the manager said.\n"
@@ -45,18 +47,6 @@ def _good_article_still_answers(assistant) -> None:
     passages = assistant.retrieve("How many visitors did the Gouda cheese festival draw?", k=1)
     assert passages and passages[0].source == "good/gouda.txt", passages
     assert "40,000 visitors" in passages[0].text
-
-
-def _folder(root: Path, files: dict[str, str | bytes]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
 
 
 def _ingest(assistant, path: Path, **settings):

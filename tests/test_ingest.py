@@ -12,24 +12,14 @@ import pytest
 from assistant import Assistant
 from assistant.errors import InputError, StoreInUseError, StoreMismatchError
 
+from conftest import write_folder as _folder
+
 GOUDA = "date 2022-03-01\n\nCheese festival in Gouda\n\nThe Gouda cheese festival drew 40,000 visitors on Saturday, organisers said. Stalls sold aged cheese from twelve farms.\n"
 BRIDGE = "date 2022-04-02\n\nBridge reopens\n\nThe Elm Street bridge in Haverford reopened after 18 months of repairs costing $2.4m, the city council said.\n"
 BRIDGE_OTHER_HEADLINE = "date 2022-04-02\n\nHaverford celebrates its bridge\n\nThe Elm Street bridge in Haverford reopened after 18 months of repairs costing $2.4m, the city council said.\n"
 LIGHTHOUSE = "Keeper retires\n\nA lighthouse keeper in Nordby retired after 41 years of service at the Skagen light.\n"  # no date
 DREDGING = "date 2022-05-05\n\nHarbour dredging\n\nDredging of Nordport harbour will start in June and cost 3 million euros, the port authority said.\n"
 ZEBRA = "date 2022-06-06\n\nZebra crossing painted\n\nWorkers in Tilburg painted a new zebra crossing near the Oakwood school on Monday.\n"
-
-
-def _folder(root: Path, files: dict[str, str | bytes]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
 
 
 def _chunk_texts(assistant: Assistant) -> list[str]:
