@@ -10,7 +10,7 @@ from assistant.answer import Passage
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import compose, sentence_around, short_answer, trim_words
-from assistant.reading.refuse import Calibration, fit_calibration
+from assistant.reading.refuse import Calibration, fit_span_calibration, rank_prior
 from assistant.reading.read import Span, SpanReader
 
 from conftest import SEED_FILE
@@ -76,16 +76,19 @@ def test_passages_to_read_adds_the_top_articles_and_stops_at_the_bound():
 
 def test_calibration_is_monotone_and_its_threshold_separates_right_from_wrong():
     rng = random.Random(0)
-    margins, right, answerable = [], [], []
+    questions = []
     for _ in range(400):
         has_answer = rng.random() < 0.6
-        margin = rng.gauss(3.0 if has_answer else -2.0, 2.0)
-        margins.append(margin)
-        right.append(has_answer and margin > 0)
-        answerable.append(has_answer)
-    fitted = fit_calibration(margins, right, answerable)
+        spans = []
+        for rank in range(3):
+            holds = has_answer and rank == 0  # the first article holds the answer
+            margin = rng.gauss(3.0 if holds else -2.0, 2.0)
+            spans.append((margin, 1.0, rank_prior(rank), holds and margin > 0))
+        questions.append({"answerable": has_answer, "spans": spans})
+    fitted = fit_span_calibration(questions)
     calibration = Calibration.from_record({"calibration": fitted})
     assert calibration.confidence(5.0) > calibration.confidence(0.0) > calibration.confidence(-5.0)
+    assert calibration.confidence(1.0, rank_prior=1.0) > calibration.confidence(1.0, rank_prior=1 / 3)
     assert 0.2 <= fitted["threshold"] <= 0.8
     assert fitted["validation_accuracy"] > 0.8
 

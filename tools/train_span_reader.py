@@ -58,7 +58,7 @@ WEIGHT_DECAY = 0.01
 BBC_REPEAT = 3  # the BBC examples are news; the QA data is mostly Wikipedia: see them three times per epoch
 CHECKPOINT_MINUTES = 10
 SEED = 13
-DISTRACTORS = 8  # other held-out paragraphs read beside the right one when calibrating (retrieval gives ~8-16)
+RETRIEVED = 9  # held-out paragraphs read per question when calibrating (retrieval gives ~8-16 passages)
 
 log = logging.getLogger("train_span_reader")
 
@@ -351,38 +351,41 @@ def export(work: Path, model_out: Path = SPAN_READER_FILE) -> None:
 
 
 def validate(limit: int | None, out: Path | None) -> dict:
-    """The shipped int8 reader on the held-out paragraphs: EM / F1 / no-answer accuracy read alone, and the refusal
-    calibration fitted with DISTRACTORS hard distractor paragraphs beside each (as retrieval gives several)."""
-    from assistant.reading.refuse import anchor_coverage, fit_calibration
+    """The shipped int8 reader on the held-out paragraphs: EM / F1 / no-answer accuracy read alone and read among the
+    RETRIEVED paragraphs a word-overlap search over all held-out paragraphs ranks first (the right one only where it
+    ranks there, as with real retrieval); the refusal calibration is fitted on every candidate span of the latter."""
+    from assistant.reading.answerer import MAX_RIVALS  # the candidate spans the answerer weighs
+    from assistant.reading.refuse import anchor_coverage, fit_span_calibration, rank_prior
     from assistant.reading.read import SpanReader
     from assistant.evaluation.metrics import normalise as normalize, token_f1
 
     _, held = qa_examples()
     rng = random.Random(SEED)
     rng.shuffle(held)
-    held = held[:limit] if limit else held
-    contexts = list(dict.fromkeys(e.context for e in held))
+    contexts = list(dict.fromkeys(e.context for e in held))  # the search pool: every held-out paragraph
     context_terms = [_terms(c) for c in contexts]
+    held = held[:limit] if limit else held
     reader = SpanReader.shared()
-    rows = []
+    rows, questions = [], []
     started = time.perf_counter()
     for n, ex in enumerate(held, start=1):
         golds = [a for a, _ in ex.answers]
         q = _terms(ex.question)
-        ranked = sorted(range(len(contexts)), key=lambda i: -len(q & context_terms[i]))
-        distractors = [contexts[i] for i in ranked if contexts[i] != ex.context
-                       and not any(g.lower() in contexts[i].lower() for g in golds)][:DISTRACTORS]
+        ranked = sorted(range(len(contexts)), key=lambda i: -len(q & context_terms[i]))[:RETRIEVED]
+        texts = [contexts[i] for i in ranked]
         alone = reader.read(ex.question, [ex.context])
-        texts = [ex.context] + distractors
-        crowd = reader.read(ex.question, texts)
-        rows.append({"id": ex.id, "answerable": bool(golds),
+        found = reader.read(ex.question, texts)
+        rows.append({"id": ex.id, "answerable": bool(golds), "gold_retrieved": ex.context in texts,
                      "alone": _scored(alone, golds, token_f1, normalize),
-                     "crowd": _scored(crowd, golds, token_f1, normalize),
-                     "coverage": anchor_coverage(ex.question, texts[crowd[0].passage]) if crowd else 0.0})
+                     "retrieved": _scored(found, golds, token_f1, normalize)})
+        questions.append({"answerable": bool(golds), "spans": [
+            (s.margin, anchor_coverage(ex.question, texts[s.passage]), rank_prior(s.passage),
+             bool(golds) and max(token_f1(s.text, g) for g in golds) >= 0.5) for s in found[:MAX_RIVALS]]})
         if n % 200 == 0:
             log.info("validated %d/%d (%.0f s)", n, len(held), time.perf_counter() - started)
-    result: dict = {"examples": len(rows), "unanswerable": sum(not r["answerable"] for r in rows)}
-    for setting in ("alone", "crowd"):
+    result: dict = {"examples": len(rows), "unanswerable": sum(not r["answerable"] for r in rows),
+                    "gold_retrieved": sum(r["gold_retrieved"] for r in rows if r["answerable"])}
+    for setting in ("alone", "retrieved"):
         em = f1 = noans = 0.0
         for r in rows:
             s = r[setting]
@@ -396,9 +399,7 @@ def validate(limit: int | None, out: Path | None) -> dict:
                 noans += not answered
         result[setting] = {"exact_match": em / len(rows), "f1": f1 / len(rows),
                            "no_answer_accuracy": noans / max(1, result["unanswerable"])}
-    calibration = fit_calibration([r["crowd"]["margin"] for r in rows],
-                                  [r["answerable"] and r["crowd"]["f1"] >= 0.5 for r in rows],
-                                  [r["answerable"] for r in rows], [r["coverage"] for r in rows])
+    calibration = fit_span_calibration(questions)
     result["calibration"] = calibration
     if out:
         out.write_text(json.dumps({"summary": result, "rows": rows}, indent=1), encoding="utf-8")
@@ -406,7 +407,7 @@ def validate(limit: int | None, out: Path | None) -> dict:
     if record_file.is_file():
         record = json.loads(record_file.read_text(encoding="utf-8"))
         record["validation"] = {k: v for k, v in result.items() if k != "calibration"}
-        record["validation"]["distractors"] = DISTRACTORS
+        record["validation"]["retrieved_paragraphs"] = RETRIEVED
         record["calibration"] = calibration
         record_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return result

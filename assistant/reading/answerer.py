@@ -3,7 +3,8 @@
     analyse     what kind of answer is asked for (for dates: year, month or day) -> analyse.py
     candidates  the retrieved passages and the rest of the top articles         -> candidates.py
     read        every window: best spans and a "no answer" score               -> read.py
-    refuse      the best span's margin -> calibrated confidence; refuse below the validated threshold -> refuse.py
+    refuse      each span's margin, its passage's coverage of the question and retrieval rank -> calibrated confidence;
+                the best one is answered unless below the validated threshold                   -> refuse.py
     compose     short answer (dates resolved), the quoted sentence, citation    -> compose.py
 No hand rule decides the span or the refusal; both come from the model and its calibration.
 """
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Callable
+from typing import Callable, Iterator
 
 from assistant.answer import Answer, Passage
+from assistant.dates import find_time_expressions
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import Finding, article_date, compose
-from assistant.reading.refuse import Calibration, anchor_coverage
+from assistant.reading.refuse import Calibration, anchor_coverage, rank_prior
 from assistant.reading.read import Span, SpanReader
 from assistant.terms import terms
 from assistant.timeframe import asks_for_latest
@@ -31,9 +33,14 @@ SAME_FACT = 0.25  # share of words the text around two values must have in commo
 SENTENCE_REACH = 80  # characters either side of a span compared for that
 
 
-def _shape(text: str) -> tuple[bool, bool]:
-    """(holds a digit, holds a currency sign or unit of money): two values of one fact share their shape."""
-    return bool(re.search(r"\d", text)), bool(re.search(r"[£$€¥]|\b(million|billion|bn|m)\b", text, re.IGNORECASE))
+def _shape(text: str) -> str:
+    """The kind of value a span gives: two values of one fact have the same kind ("Monday" and "27 November" are both
+    times; "£28 million" and "£34.5 million" both money)."""
+    if find_time_expressions(text, None):
+        return "time"
+    if re.search(r"[£$€¥]|\b(million|billion|bn)\b", text, re.IGNORECASE):
+        return "money"
+    return "number" if re.search(r"\d", text) else "words"
 
 
 def _same_fact(span: Span, passage: Passage, best: Span, best_passage: Passage) -> bool:
@@ -48,6 +55,13 @@ def _same_fact(span: Span, passage: Passage, best: Span, best_passage: Passage) 
 def _same_value(a: str, b: str) -> bool:
     norm = [" ".join(re.findall(r"\w+", t.lower())) for t in (a, b)]
     return norm[0] == norm[1] or norm[0] in norm[1] or norm[1] in norm[0]
+
+
+def article_rank_priors(read: list[Passage]) -> list[float]:
+    """Each passage's retrieval prior: its article's place among the articles in retrieval order (read passages come
+    in that order, an article's further chunks after them)."""
+    order = {article: rank for rank, article in enumerate(dict.fromkeys(p.article_id for p in read))}
+    return [rank_prior(order[p.article_id]) for p in read]
 
 
 class ReaderAnswerer:
@@ -68,25 +82,30 @@ class ReaderAnswerer:
         spans = self.reader.read(question, [p.text for p in read])
         if not spans:
             return Answer.refusal(question, analysis.kind)
-        best = max(spans[:MAX_RIVALS], key=lambda s: self._confidence(question, s, read))
-        confidence = self._confidence(question, best, read)
+        priors = article_rank_priors(read)
+        best = max(spans[:MAX_RIVALS], key=lambda s: self._confidence(question, s, read, priors))
+        confidence = self._confidence(question, best, read, priors)
         log.debug("best span %r margin %.2f confidence %.2f", best.text, best.margin, confidence)
         if confidence < self.min_confidence:
             return Answer.refusal(question, analysis.kind, confidence)
-        chosen, earlier = self._latest(question, spans, read, confidence)
+        chosen, earlier = self._latest(question, spans, read, priors, best, confidence)
         return compose(question, analysis.kind, chosen, read[chosen.passage], confidence, analysis.granularity,
                        short=analysis.kind != "yes_no",  # no reader can say yes or no: the evidence is quoted
                        earlier=Finding(earlier, read[earlier.passage]) if earlier else None)
 
-    def _confidence(self, question: str, span: Span, read: list[Passage]) -> float:
-        return self.calibration.confidence(span.margin, anchor_coverage(question, read[span.passage].text))
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Not written as it goes: the Answer alone (the Answerer protocol, assistant/backends.py)."""
+        yield self.answer(question, passages)
 
-    def _latest(self, question: str, spans: list[Span], read: list[Passage], confidence: float
-                ) -> tuple[Span, Span | None]:
+    def _confidence(self, question: str, span: Span, read: list[Passage], priors: list[float]) -> float:
+        return self.calibration.confidence(span.margin, anchor_coverage(question, read[span.passage].text),
+                                           priors[span.passage])
+
+    def _latest(self, question: str, spans: list[Span], read: list[Passage], priors: list[float], best: Span,
+                confidence: float) -> tuple[Span, Span | None]:
         """News revises itself: when dated articles give different answers that the reader is nearly as sure of, the
         newest one leads and the one before it is named with its date. Asking for the "latest" or "current" value
         makes the newest lead even when it is read a little less surely."""
-        best = max(spans[:MAX_RIVALS], key=lambda s: self._confidence(question, s, read))
         best_date = article_date(read[best.passage])
         if best_date is None:
             return best, None
@@ -101,7 +120,7 @@ class ReaderAnswerer:
             if day is None or passage.article_id in seen_articles:
                 continue
             seen_articles.add(passage.article_id)
-            rival_confidence = self._confidence(question, span, read)
+            rival_confidence = self._confidence(question, span, read, priors)
             if rival_confidence < self.min_confidence or rival_confidence < confidence - gap:
                 continue
             if _same_value(span.text, best.text) or not _same_fact(span, passage, best, read[best.passage]):
