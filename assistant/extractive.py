@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -82,6 +82,10 @@ class ExtractiveAnswerer:
         if confidence < self.min_confidence:
             return Answer.refusal(question, analysis.kind, confidence)
         return _compose(question, analysis, chosen, confidence)
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Not written as it goes: the Answer alone (the Answerer protocol, assistant/backends.py)."""
+        yield self.answer(question, passages)
 
     # ---- candidates and features ------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ class Settings:
     file_time_budget_seconds: float = field(default=60.0, metadata={"help": "Most seconds one file may take to read, parse, chunk and embed; a file still going then is skipped and reported, and the run goes on. 0 means no limit."})
     exclude: tuple[str, ...] = field(default=("README*", "LICENSE*", "questions.jsonl", "questions.yaml"), metadata={"help": "File-name patterns skipped when ingesting a folder (hidden files are always skipped)."})
     k: int = field(default=8, metadata={"help": "Passages retrieved per question."})
-    backend: str = field(default="extractive", metadata={"help": "Answer backend: extractive, openai, ollama or llamacpp."})
+    backend: str = field(default="extractive", metadata={"help": "Answer backend: extractive, reader, openai, ollama, llamacpp, overlap, or one an installed package registers (entry-point group news_assistant.backends)."})
     min_confidence: float | None = field(default=None, metadata={"help": "The answerer refuses below this confidence; unset means 0.3 for the sentence ranker (backend extractive, chosen on BBC questions) and the threshold chosen on the span reader's validation split for backend reader (stored with its model). Higher: more refusals of both kinds."})
     llm_base_url: str | None = field(default=None, metadata={"help": "LLM server: an OpenAI-compatible base URL for the openai backend (e.g. http://127.0.0.1:8080/v1; unset means api.openai.com), the Ollama URL for ollama (unset: http://127.0.0.1:11434)."})
     llm_model: str | None = field(default=None, metadata={"help": "Model name for the openai and ollama backends; for openai, unset means the first model the server lists."})

@@ -51,10 +51,10 @@ def _passage(text: str, number: int = 0, article: str = "a1", start: int = 0, da
 
 
 def test_backends_are_listed_for_settings_and_evaluation():
-    from assistant.backends import BACKENDS
+    from assistant.backends import backend_names
     from assistant.evaluation import parse_configs
 
-    assert {"extractive", "openai", "ollama", "llamacpp"} <= set(BACKENDS) and BACKENDS[0] == "extractive"
+    assert {"extractive", "openai", "ollama", "llamacpp"} <= set(backend_names()) and backend_names()[0] == "extractive"
     configs = parse_configs("hybrid,openai,ollama,llamacpp")
     assert [(c.name, c.mode, c.backend) for c in configs][1:] == [("openai", "hybrid", "openai"), ("ollama", "hybrid", "ollama"),
                                                                   ("llamacpp", "hybrid", "llamacpp")]

@@ -41,7 +41,7 @@ class EvalResult:
 
 def parse_configs(spec: str | None) -> list[EvalConfig]:
     """"dense,bm25,hybrid" -> configurations; a backend name (e.g. "openai") runs hybrid retrieval with that backend."""
-    from assistant.backends import BACKENDS
+    from assistant.backends import backend_names
 
     if not spec:
         return [NAMED_CONFIGS["hybrid"]]
@@ -49,10 +49,10 @@ def parse_configs(spec: str | None) -> list[EvalConfig]:
     for name in (part.strip() for part in spec.split(",") if part.strip()):
         if name in NAMED_CONFIGS:
             configs.append(NAMED_CONFIGS[name])
-        elif name in BACKENDS:
+        elif name in backend_names():
             configs.append(EvalConfig(name, "hybrid", name))
         else:
-            raise InputError(f"Unknown configuration {name!r}; choose from {', '.join(list(NAMED_CONFIGS) + list(BACKENDS))}.")
+            raise InputError(f"Unknown configuration {name!r}; choose from {', '.join(list(NAMED_CONFIGS) + backend_names())}.")
     return configs
 
 
