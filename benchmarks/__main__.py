@@ -1,6 +1,8 @@
 """Run every benchmark and print the results table (markdown) for benchmarks/README.md.
 
-    python -m benchmarks [--repeat 1] [--target-chunks 100000] [--skip-ingest] [--table-only]
+    python -m benchmarks [--repeat 1] [--target-chunks 100000] [--skip-ingest] [--skip-sessions] [--table-only]
+
+The last part is the page's load test (benchmarks/sessions.py: 20 concurrent gradio_client sessions for 60 s).
 
 Results (JSON, profiles, the table) go to $BENCH_WORK (default /tmp/news-assistant-bench).
 """
@@ -13,7 +15,7 @@ import os
 import platform
 import sys
 
-from benchmarks import ingest, query
+from benchmarks import ingest, query, sessions
 from benchmarks.common import WORK
 
 
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--target-chunks", type=int, default=100_000)
     parser.add_argument("--skip-ingest", action="store_true", help="reuse $BENCH_WORK/ingest.json and its stores")
     parser.add_argument("--table-only", action="store_true", help="print the table from the saved JSON results")
+    parser.add_argument("--skip-sessions", action="store_true", help="leave out the page's load test (benchmarks.sessions)")
     args = parser.parse_args(argv)
     if args.table_only:
         ingest_result = json.loads((WORK / "ingest.json").read_text())
@@ -80,6 +83,14 @@ def main(argv: list[str] | None = None) -> None:
         ingest_result = json.loads((WORK / "ingest.json").read_text()) if args.skip_ingest else ingest.main(["--repeat", str(args.repeat)])
         query_result = query.main(["--target-chunks", str(args.target_chunks), "--rebuild-big"])
     text = table(ingest_result, query_result) + "\n\nWhere the time of retrieve and ask goes at 100k chunks (cProfile, cumulative ms per question; indented rows are part of the row above):\n\n" + profile_table(query_result)
+    sessions_result = None
+    if args.table_only:
+        if (WORK / "sessions.json").exists():
+            sessions_result = json.loads((WORK / "sessions.json").read_text())
+    elif not args.skip_sessions:
+        sessions_result = sessions.main([])
+    if sessions_result:
+        text += "\n\nThe page under concurrent sessions (benchmarks/sessions.py):\n\n" + sessions.TABLE_HEAD + "\n" + sessions.row(sessions_result)
     (WORK / "results.md").write_text(text + "\n")
     print(text)
 
