@@ -60,7 +60,7 @@ train-reader: setup
 	$(MAKE) validate-reader
 
 validate-reader: setup
-	$(BIN)/python tools/train_span_reader.py validate --out reports/reader-validation.json
+	$(BIN)/python tools/train_span_reader.py validate --limit 600 --out reports/reader-validation.json
 
 # The sentence ranker behind the default backend (needs the BBC store from eval-bbc; ~25 min on 2 cores).
 TRAIN_QUESTIONS = tests/data/bbc_train.jsonl tests/data/bbc_train_para.jsonl tests/data/bbc_train_para2.jsonl tests/data/bbc_unanswerable.jsonl
