@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import threading
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, Callable, Iterator
 
 from assistant.answer import Answer, Passage
 from assistant.chroma_client import ChromaHandle, open_chroma
+from assistant.collections import CollectionInfo
 from assistant.errors import ConfigError, InputError
 from assistant.lexical import LexicalIndex
 from assistant.retrieval import Filters, HybridRetriever
@@ -33,6 +35,7 @@ class Assistant:
     >>> a = Assistant(data_dir="/tmp/news")
     >>> a.ingest("seeds")            # doctest: +SKIP
     >>> a.ask("When did Lavrov visit Pakistan?").text   # doctest: +SKIP
+    >>> Assistant(data_dir="/tmp/news", collection="sport")  # doctest: +SKIP  (a named collection; see collections())
 
     Heavy parts (the embedding model, Chroma, the BM25 index) are opened on first use.
     """
@@ -93,10 +96,14 @@ class Assistant:
     @property
     def lexical(self) -> LexicalIndex:
         if self._lexical is None:
-            where = self.settings.chroma_url or self.settings.data_dir
-            key = hashlib.sha256(f"{where}|{self.settings.collection}".encode()).hexdigest()[:12]
-            self._lexical = LexicalIndex(os.path.join(self.settings.data_dir, "bm25", f"{self.settings.collection}-{key}"))
+            self._lexical = LexicalIndex(self._lexical_dir(self.settings.collection))
         return self._lexical
+
+    def _lexical_dir(self, collection: str) -> str:
+        """Where the BM25 index of `collection` (of this store) is kept, beside Chroma."""
+        where = self.settings.chroma_url or self.settings.data_dir
+        key = hashlib.sha256(f"{where}|{collection}".encode()).hexdigest()[:12]
+        return os.path.join(self.settings.data_dir, "bm25", f"{collection}-{key}")
 
     def signature(self) -> dict[str, Any]:
         """What the store must have been built with: model, dimension, chunker settings."""
@@ -300,6 +307,72 @@ class Assistant:
         stats = self.store.stats()
         stats["store"] = self._handle.description if self._handle else ""
         return stats
+
+    # ---- named collections ------------------------------------------------------------------------
+
+    def collections(self) -> list[CollectionInfo]:
+        """Every collection of this store, with its articles, chunks, date range and embedding model."""
+        from assistant.collections import list_collections
+
+        return list_collections(self._client())
+
+    def create_collection(self, name: str) -> CollectionInfo:
+        """A new, empty collection called `name`; `Assistant(collection=name).ingest(PATH)` fills it."""
+        from assistant.collections import create_collection
+
+        return create_collection(self._client(), name, {})  # the model and chunker are recorded by its first ingest
+
+    def rename_collection(self, old: str, new: str) -> None:
+        """Rename collection `old` to `new`, keeping its articles, its BM25 index and the history's record of it.
+        An assistant using `old` uses `new` afterwards."""
+        from assistant.collections import rename_collection
+
+        with self._lock:
+            rename_collection(self._client(), old, new)
+            self._move_lexical(old, new)
+            self._rename_in_history(old, new)
+            if self.settings.collection == old:
+                self.settings.collection = new
+                self._forget_collection()
+
+    def delete_collection(self, name: str) -> None:
+        """Delete collection `name`: its chunks, source records and BM25 index (saved conversations stay)."""
+        from assistant.collections import delete_collection
+
+        with self._lock:
+            delete_collection(self._client(), name)
+            shutil.rmtree(self._lexical_dir(name), ignore_errors=True)
+            if self.settings.collection == name:
+                self._forget_collection()
+
+    def _client(self):
+        """The Chroma client, opened without opening (or creating) this assistant's own collection."""
+        with self._lock:
+            self._handle = self._handle or open_chroma(self.settings)
+            return self._handle.client
+
+    def _forget_collection(self) -> None:
+        self._store = self._lexical = None
+        self._chains.clear()
+        self._answerers.clear()
+        self._catalogues.clear()
+
+    def _move_lexical(self, old: str, new: str) -> None:
+        source, target = self._lexical_dir(old), self._lexical_dir(new)
+        if not os.path.isdir(source):
+            return
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.replace(source, target)
+        except OSError as exc:  # it is rebuilt from Chroma when missing
+            log.warning("could not move the BM25 index of %s (%s); it is rebuilt on first use", old, exc)
+            shutil.rmtree(source, ignore_errors=True)
+
+    def _rename_in_history(self, old: str, new: str) -> None:
+        from assistant.history import FILE_NAME, History
+
+        if os.path.isfile(os.path.join(self.settings.data_dir, FILE_NAME)):
+            History.in_data_dir(self.settings.data_dir).rename_collection(old, new)
 
 
 def _day_or_none(value: str | None) -> date | None:

@@ -89,8 +89,11 @@ def _open_embedded(settings: Settings) -> ChromaHandle:
         _hold(lock_path)
     except Timeout:
         raise StoreInUseError(
-            f"The store in {settings.data_dir} is in use by another process. Stop it, or run a Chroma server "
-            f"(`chroma run --path {path} --host 127.0.0.1 --port 8000`) and set chroma_url / --chroma-url so several processes can share it."
+            f"The store in {settings.data_dir} is in use by another process (the chat page `assistant ui`, or another "
+            "command). To add articles while the page runs, upload them in the page (\"Add articles\", under Collection: "
+            "files or a .zip of a folder). Or stop that process and run this again. For several processes at once, run "
+            f"a Chroma server (`chroma run --path {path} --host 127.0.0.1 --port 8000`) and give every command and the "
+            "page --chroma-url http://127.0.0.1:8000."
         ) from None
     try:
         client = chromadb.PersistentClient(path=path, settings=ChromaSettings(anonymized_telemetry=False))

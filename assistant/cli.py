@@ -1,4 +1,4 @@
-"""The `assistant` command: ingest, ask, timeline, info, eval, ui, settings, doctor.
+"""The `assistant` command: ingest, ask, timeline, info, collections, eval, ui, settings, doctor.
 
 Errors meant for users (AssistantError) print their message and exit 1; with
 --debug, or anything unexpected under --debug, the traceback shows.
@@ -52,7 +52,8 @@ def _date(value: str | None) -> date | None:
 
 
 # Options of the whole program; accepted after the command too ("assistant ui --data-dir DIR"), taking a value or not.
-GLOBAL_OPTIONS = {"--data-dir": True, "--chroma-url": True, "--config": True, "--log-level": True, "--debug": False}
+GLOBAL_OPTIONS = {"--data-dir": True, "--chroma-url": True, "--collection": True, "--config": True, "--log-level": True,
+                  "--debug": False}
 
 
 def hoist_global_options(args: list[str], commands: set[str]) -> list[str]:
@@ -87,16 +88,17 @@ class _Program(click.Group):
 @click.group(cls=_Program)
 @click.option("--data-dir", envvar=None, help="Store directory (setting data_dir, env ASSISTANT_DATA_DIR).")
 @click.option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000 (setting chroma_url).")
+@click.option("--collection", help="The collection to ask or fill (setting collection, default 'articles'); see `assistant collections`.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file (env ASSISTANT_CONFIG).")
 @click.option("--log-level", help="DEBUG, INFO, WARNING (setting log_level).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="news-assistant")
 @click.pass_context
-def main(ctx: click.Context, data_dir, chroma_url, config_file, log_level, debug) -> None:
+def main(ctx: click.Context, data_dir, chroma_url, collection, config_file, log_level, debug) -> None:
     """Ask questions of a news-article collection; answers cite the passages they rest on."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    ctx.obj["overrides"] = {"data_dir": data_dir, "chroma_url": chroma_url, "log_level": log_level}
+    ctx.obj["overrides"] = {"data_dir": data_dir, "chroma_url": chroma_url, "collection": collection, "log_level": log_level}
     ctx.obj["config_file"] = config_file
 
 
@@ -247,6 +249,81 @@ def info(ctx, as_json) -> None:
     click.echo(f"model:     {stats['embedding_model']} ({stats['embedding_dimension']} dimensions)")
     click.echo(f"chunker:   {stats['chunker']}")
     click.echo(f"store:     {stats['store']}")
+
+
+@main.group("collections", invoke_without_command=True)
+@click.pass_context
+def collections_group(ctx) -> None:
+    """List the store's collections (the default), or create, rename or delete one.
+
+    Each collection has its own articles, chunks and dates; pick one for a command with --collection NAME."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_collections_command)
+
+
+@collections_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print them as JSON.")
+@click.pass_context
+@user_errors
+def list_collections_command(ctx, as_json=False) -> None:
+    """Every collection with its articles, chunks, date range and embedding model."""
+    with _assistant(ctx) as assistant:
+        infos = assistant.collections()
+        current = assistant.settings.collection
+    if as_json:
+        click.echo(json.dumps([i.to_dict() for i in infos], indent=2))
+        return
+    if not infos:
+        click.echo("No collections yet: `assistant ingest PATH` fills one (`articles` unless --collection NAME is given).")
+        return
+    rows = [("", "name", "articles", "chunks", "dates", "embedding model")]
+    rows += [("*" if i.name == current else "", i.name, str(i.articles), str(i.chunks),
+              f"{i.first_date or '-'} to {i.last_date or '-'}", i.embedding_model) for i in infos]
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    click.echo("(* the collection commands use now; pick another with --collection NAME)")
+
+
+@collections_group.command("create")
+@click.argument("name")
+@click.pass_context
+@user_errors
+def create_collection_command(ctx, name) -> None:
+    """Create an empty collection NAME (fill it with `assistant --collection NAME ingest PATH`)."""
+    with _assistant(ctx) as assistant:
+        assistant.create_collection(name)
+    click.echo(f"created collection {name}; add articles with `assistant --collection {name} ingest PATH`")
+
+
+@collections_group.command("rename")
+@click.argument("old")
+@click.argument("new")
+@click.pass_context
+@user_errors
+def rename_collection_command(ctx, old, new) -> None:
+    """Rename collection OLD to NEW; its articles, chunks and saved questions go with it."""
+    with _assistant(ctx) as assistant:
+        assistant.rename_collection(old, new)
+    click.echo(f"renamed collection {old} to {new}")
+
+
+@collections_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@user_errors
+def delete_collection_command(ctx, name, yes) -> None:
+    """Delete collection NAME with its articles and chunks (the article files themselves are not touched)."""
+    with _assistant(ctx) as assistant:
+        info = next((i for i in assistant.collections() if i.name == name), None)
+        if info is None:
+            assistant.delete_collection(name)  # says which collections there are
+        if not yes:
+            click.confirm(f"Delete collection {name} ({info.articles} articles, {info.chunks} chunks)? "
+                          "This cannot be undone", abort=True, err=True)
+        assistant.delete_collection(name)
+    click.echo(f"deleted collection {name}")
 
 
 @main.command("settings")

@@ -9,7 +9,8 @@
 
 `owner` is whoever a conversation belongs to: the page uses a random id kept in the browser, so a reload or a
 restart finds the same conversations; one owner never sees or changes another's. Tables: `conversations`,
-`turns` (each turn's Answer stored as JSON, with the filters it was asked with), `feedback` (one row per rated
+`turns` (each turn's Answer stored as JSON, with the filters and the collection it was asked with: a renamed
+collection is renamed here too), `feedback` (one row per rated
 turn, holding its own copy of the question and answer, so deleting a conversation keeps the feedback given on
 it), and `meta` (the secret the page's browser storage is encrypted with).
 
@@ -210,6 +211,16 @@ class History:
             cursor = db.execute("DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, _owner(owner)))
             return cursor.rowcount > 0
 
+    def rename_collection(self, old: str, new: str) -> int:
+        """Turns (and feedback) asked of collection `old` now say `new`; returns how many rows changed."""
+        changed = 0
+        with self._connect() as db:
+            for table in ("turns", "feedback"):
+                cursor = db.execute(f"UPDATE {table} SET options = json_set(options, '$.collection', ?) "
+                                    "WHERE json_extract(options, '$.collection') = ?", (new, old))
+                changed += cursor.rowcount
+        return changed
+
     def turn_owner(self, turn_id: int) -> str | None:
         with self._connect() as db:
             row = db.execute("SELECT c.owner FROM turns t JOIN conversations c ON c.id = t.conversation_id "
@@ -280,8 +291,9 @@ def conversation_markdown(conversation: StoredConversation) -> str:
         lines += [f"## {number}. {turn.question}", ""]
         if turn.standalone != turn.question:
             lines += [f"*Read as: {turn.standalone}*", ""]
-        if stored.options:
-            lines += ["*Filters: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in stored.options.items()) + "*", ""]
+        filters = {k: v for k, v in stored.options.items() if k != "collection"}
+        if filters:
+            lines += ["*Filters: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in filters.items()) + "*", ""]
         lines += [turn.answer.text, ""]
         for c in turn.answer.citations:
             lines += [f"[{c.number}] {c.title} ({c.date or 'undated'}) — `{c.source}`", "", f"> {c.quote}", ""]

@@ -29,7 +29,7 @@ class Settings:
     """All settings of the assistant. Each field's help text is its documentation."""
 
     data_dir: str = field(default_factory=_default_data_dir, metadata={"help": "Where the embedded Chroma store and the BM25 index live ($XDG_DATA_HOME/news-assistant, else ~/.local/share/news-assistant)."})
-    collection: str = field(default="articles", metadata={"help": "Name of the Chroma collection holding the chunks."})
+    collection: str = field(default="articles", metadata={"help": "The collection questions go to and files are ingested into (`--collection NAME`; list them with `assistant collections`). Its chunks are the Chroma collection NAME, its source records NAME__sources."})
     chroma_url: str | None = field(default=None, metadata={"help": "URL of a Chroma server (e.g. http://127.0.0.1:8000); unset means the embedded store in data_dir."})
     allow_remote_chroma: bool = field(default=False, metadata={"help": "Allow a chroma_url that is not on loopback (the Chroma server has no authentication)."})
     embed_batch_size: int = field(default=64, metadata={"help": "Chunks embedded per batch."})
@@ -84,6 +84,9 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        from assistant.collections import check_name
+
+        check_name(self.collection, ConfigError)
         if self.k < 1:
             raise ConfigError(f"k must be at least 1, got {self.k}.")
         if not 16 <= self.chunk_tokens <= 240:

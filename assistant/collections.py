@@ -1,0 +1,160 @@
+"""Named collections in one store: list them with what they hold, create, rename and delete them.
+
+A collection is two Chroma collections (assistant/store.py): `NAME` (the chunks, whose metadata records the
+embedding model and chunker) and `NAME__sources` (one record per ingested file or object). Every function here
+keeps the two in step; a rename that fails half-way is undone. What lives beside Chroma under a collection's name
+(the BM25 index, the history's record of which collection a question was asked of) is the caller's to move:
+`Assistant.rename_collection` does both.
+
+    for info in list_collections(client): print(info.name, info.articles, info.chunks)
+    create_collection(client, "sport", signature); rename_collection(client, "sport", "sports")
+    delete_collection(client, "sports")
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from assistant.errors import InputError
+
+log = logging.getLogger(__name__)
+
+SOURCES_SUFFIX = "__sources"
+MIN_NAME, MAX_NAME = 3, 54  # NAME__sources must fit the 63 characters older Chroma servers allow
+NAME_RULE = (f"{MIN_NAME} to {MAX_NAME} characters: letters, digits, '.', '_' and '-', starting and ending with a "
+             "letter or digit, no '..', not an IP address, not ending in '__sources'")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
+_IPV4 = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """What one collection holds: articles (duplicates stored once not counted), chunks, dates, embedding model."""
+
+    name: str
+    articles: int
+    chunks: int
+    first_date: str | None
+    last_date: str | None
+    embedding_model: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def label(self) -> str:
+        """"news · 12 articles, 80 chunks" for a picker."""
+        return (f"{self.name} · {self.articles} article{'s' if self.articles != 1 else ''}, "
+                f"{self.chunks} chunk{'s' if self.chunks != 1 else ''}")
+
+
+def name_problem(name: Any) -> str | None:
+    """Why `name` cannot name a collection, in one line; None when it can."""
+    if not isinstance(name, str) or not name.strip():
+        return f"A collection needs a name: {NAME_RULE}."
+    ok = (MIN_NAME <= len(name) <= MAX_NAME and _NAME.match(name) and ".." not in name and not _IPV4.match(name)
+          and not name.endswith(SOURCES_SUFFIX))
+    return None if ok else f"{name[:80]!r} cannot name a collection; a name is {NAME_RULE}."
+
+
+def check_name(name: Any, error: type[Exception] = InputError) -> str:
+    """`name` when it can name a collection, else `error` saying what a name may be."""
+    problem = name_problem(name)
+    if problem:
+        raise error(problem)
+    return name
+
+
+def collection_names(client) -> list[str]:
+    """The names of the assistant's collections in this Chroma (those with their sources beside them), sorted."""
+    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    return sorted(n for n in names if not n.endswith(SOURCES_SUFFIX) and n + SOURCES_SUFFIX in names)
+
+
+def exists(client, name: str) -> bool:
+    return name in collection_names(client)
+
+
+def collection_info(client, name: str) -> CollectionInfo:
+    """Articles, chunks, date range and embedding model of collection `name`, read from what it stores."""
+    from assistant.store import pages
+
+    chunks, sources = _pair(client, name)
+    articles, dates = 0, []
+    for batch in pages(sources, include=["metadatas"]):
+        for meta in batch["metadatas"]:
+            if meta.get("duplicate_of"):
+                continue
+            articles += 1
+            if meta.get("date"):
+                dates.append(str(meta["date"]))
+    model = str((chunks.metadata or {}).get("embedding_model", "")).partition("@")[0] or "(none yet)"
+    return CollectionInfo(name, articles, chunks.count(), min(dates, default=None), max(dates, default=None), model)
+
+
+def list_collections(client) -> list[CollectionInfo]:
+    return [collection_info(client, name) for name in collection_names(client)]
+
+
+def create_collection(client, name: str, signature: dict[str, Any]) -> CollectionInfo:
+    """A new, empty collection recording `signature` (the model and chunker it will be built with)."""
+    from assistant.store import ChunkStore
+
+    check_name(name)
+    if exists(client, name):
+        raise InputError(f"A collection named {name!r} exists already; pick another name.")
+    ChunkStore(client, name, signature)
+    log.info("created collection %s", name)
+    return collection_info(client, name)
+
+
+def rename_collection(client, old: str, new: str) -> None:
+    """Rename both Chroma collections of `old` to `new`; nothing is copied, nothing lost."""
+    check_name(new)
+    chunks, sources = _pair(client, old)
+    if old == new:
+        return
+    if client_has(client, new) or client_has(client, new + SOURCES_SUFFIX):
+        raise InputError(f"A collection named {new!r} exists already; pick another name, or delete that one first.")
+    chunks.modify(name=new)
+    try:
+        sources.modify(name=new + SOURCES_SUFFIX)
+    except Exception:
+        chunks.modify(name=old)  # undo: the pair stays together under the old name
+        raise
+    log.info("renamed collection %s to %s", old, new)
+
+
+def delete_collection(client, name: str) -> None:
+    """Delete collection `name` (its chunks and its source records)."""
+    from assistant.store import ChunkStore
+
+    _pair(client, name)
+    ChunkStore.drop_collections(client, name)
+    log.info("deleted collection %s", name)
+
+
+def client_has(client, name: str) -> bool:
+    try:
+        client.get_collection(name, embedding_function=None)
+        return True
+    except Exception:
+        return False
+
+
+def _pair(client, name: str):
+    """The chunk and source collections of `name`, or InputError naming the collections there are."""
+    problem = name_problem(name)
+    if problem:
+        raise InputError(problem)
+    try:
+        return (client.get_collection(name, embedding_function=None),
+                client.get_collection(name + SOURCES_SUFFIX, embedding_function=None))
+    except Exception:
+        there = collection_names(client)
+        listed = ", ".join(there) if there else "none yet"
+        raise InputError(f"There is no collection named {name!r} (collections: {listed}). "
+                         "See them with `assistant collections`.") from None
+
