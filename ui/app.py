@@ -10,6 +10,8 @@ DATA_DIR/history.sqlite3 under a random id the browser keeps (gr.BrowserState), 
 them. The page's own script (ui/page.js, loaded in <head>) flashes passage n when [n] is clicked, copies an answer,
 and switches between the light and the dark theme. One endpoint, /ask, is public for API clients
 (gradio_client): it answers one question without conversation context and returns Answer.to_dict().
+The Collection panel (ui/collections.py) picks the collection a tab asks, creates, renames and deletes collections,
+and ingests dropped files and zipped folders (ingest/uploads.py) into the picked one.
 launch() puts ui.guard.PageGuard in front of every route (foreign Origins, DNS rebinding, failed logins,
 the API schema behind the login) and refuses a network address without a login.
 """
@@ -35,6 +37,7 @@ from assistant.errors import AssistantError, ConfigError, InputError
 from assistant.history import History, StoredConversation, conversation_markdown, title_for
 from ui import render
 from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env, is_loopback_name  # noqa: F401 (re-exported)
+from ui.collections import AssistantPool, CollectionControls, collection_panel, wire_collections
 from ui.session import SHOWN_QUESTION_CHARS, Chat, ChatSession, Shown, Waiting, message, shown_question  # noqa: F401
 
 if TYPE_CHECKING:
@@ -53,6 +56,7 @@ CSS = (render.CSS + ".answer .unsupported { text-decoration: underline wavy var(
        ".answer .unsupported::after { content: ' ⚠ unsupported'; font-size: 0.75em; }"
        ".answer.draft { opacity: 0.75; } .answer .draft-note { font-size: 0.8em; color: var(--na-meta); }")
 HEAD = f"<script>{(Path(__file__).resolve().parent / 'page.js').read_text(encoding='utf-8')}</script>"
+MAX_UPLOAD = "50mb"  # per uploaded file (an article, or a .zip of a folder; ingest.uploads bounds what it unpacks to)
 UNEXPECTED = "Something went wrong while answering; the server log has the details. Try again or rephrase the question."
 
 
@@ -96,14 +100,16 @@ class ChatPage:
         self.assistant = assistant
         self.stream_delay = stream_delay
         self.history = history
+        self.pool = AssistantPool(assistant)  # the page's collection and the others a tab picks
 
     # ---- answering one question ----------------------------------------------------------------------
 
     def respond(self, question: str, conversation: Conversation, messages: list[dict], as_of: str = "",
-                date_from: str = "", date_to: str = "", source: str = "") -> Iterator[tuple]:
-        """Answer `question` in `conversation`: yields (chat, sources, conversation, messages, textbox) as the answer
-        streams in. The answer's message carries its index in `messages` (class msg-N), and the final sources
-        panel is that answer's. A message refused as too long leaves the typed text in the box."""
+                date_from: str = "", date_to: str = "", source: str = "", collection: str | None = None) -> Iterator[tuple]:
+        """Answer `question` in `conversation` from `collection` (None: the page's own): yields (chat, sources,
+        conversation, messages, textbox) as the answer streams in. The answer's message carries its index in
+        `messages` (class msg-N), and the final sources panel is that answer's. A message refused as too long
+        leaves the typed text in the box."""
         if not question or not question.strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
@@ -111,11 +117,19 @@ class ChatPage:
         messages = messages + [message("user", render.user_html(shown_question(question)))]
         keep = len(question) > MAX_QUESTION_CHARS
         yield messages + [message("assistant", render.pending_html())], gr.skip(), gr.skip(), gr.skip(), gr.skip() if keep else ""
+        try:
+            assistant = self.pool.get(collection)
+            if assistant.store.is_empty():
+                raise InputError(f"The collection {assistant.settings.collection} holds no articles yet: add some under "
+                                 "Collection (drop files or a .zip of a folder), or pick another collection.")
+        except Exception as exc:
+            yield self._failed(question, exc, conversation, messages)
+            return
         if self._llm_streams():
-            yield from self._respond_streaming(question, conversation, messages, options)
+            yield from self._respond_streaming(question, conversation, messages, options, assistant)
             return
         try:
-            turn = conversation.ask(self.assistant, question, **options)
+            turn = conversation.ask(assistant, question, **options)
         except Exception as exc:
             yield self._failed(question, exc, conversation, messages)
             return
@@ -148,7 +162,7 @@ class ChatPage:
         return self.assistant.settings.backend in LLM_BACKENDS
 
     def _respond_streaming(self, question: str, conversation: Conversation, messages: list[dict],
-                           options: dict[str, str]) -> Iterator[tuple]:
+                           options: dict[str, str], assistant: "Assistant") -> Iterator[tuple]:
         """The LLM's draft as it is written, then the checked answer in its place (unsupported sentences marked)."""
         answer, draft = None, ""
         try:
@@ -158,7 +172,7 @@ class ChatPage:
             question = " ".join(question.split())
             standalone = conversation.standalone(question)
             standalone = question if len(standalone) > MAX_QUESTION_CHARS else standalone
-            for event in self.assistant.ask_stream(standalone, **options):
+            for event in assistant.ask_stream(standalone, **options):
                 if isinstance(event, Answer):
                     answer = event
                     break
@@ -183,7 +197,7 @@ class ChatPage:
         if len(session.waiting) >= MAX_WAITING:
             gr.Warning(f"{MAX_WAITING} questions are already waiting; ask this one when they are answered.")
             return gr.skip(), gr.skip()
-        session.waiting.append(Waiting(question, filter_options(date_from, date_to, source, as_of)))
+        session.waiting.append(Waiting(question, filter_options(date_from, date_to, source, as_of), session.collection))
         return (gr.skip() if len(question) > MAX_QUESTION_CHARS else ""), session.view()
 
     def submit_example(self, question: str):
@@ -206,7 +220,8 @@ class ChatPage:
         chat = session.chat  # "New conversation" or opening another one meanwhile: this answer still goes here
         before = chat.conversation.turns[-1] if chat.conversation.turns else None
         messages, sources = chat.messages, render.sources_html(None)
-        for shown, update, _, final, _ in self.respond(item.question, chat.conversation, chat.messages, **item.options):
+        for shown, update, _, final, _ in self.respond(item.question, chat.conversation, chat.messages, **item.options,
+                                                       collection=item.collection):
             if isinstance(final, list):  # the finished answer (or error): shown below, once it is saved
                 messages, sources = final, update
             elif session.chat is chat and isinstance(shown, list):
@@ -218,7 +233,7 @@ class ChatPage:
         turn = chat.conversation.turns[-1] if chat.conversation.turns else None
         browser_update, listing = gr.skip(), gr.skip()
         if turn is not None and turn is not before:
-            shown = Shown(turn, item.options)
+            shown = Shown(turn, item.options, collection=item.collection or self.pool.default)
             chat.answers[len(messages) - 1] = shown
             if self._save(session, chat, shown, browser):
                 browser_update = {"id": session.owner, "conversation": session.chat.stored_id}
@@ -238,7 +253,7 @@ class ChatPage:
             if chat.stored_id is None:
                 chat.title = title_for(shown.turn.question)
                 chat.stored_id = self.history.start(session.owner, chat.title)
-            shown.turn_id = self.history.add_turn(chat.stored_id, shown.turn, shown.options)
+            shown.turn_id = self.history.add_turn(chat.stored_id, shown.turn, {**shown.options, "collection": shown.collection})
             return True
         except (sqlite3.Error, OSError, AssistantError) as exc:
             log.error("saving the conversation failed: %s", exc)
@@ -322,12 +337,13 @@ class ChatPage:
         chat = Chat(stored_id=stored.id, title=stored.title)
         for item in stored.turns:
             turn = item.turn
+            filters = {k: v for k, v in item.options.items() if k != "collection"}
             chat.messages.append(message("user", render.user_html(shown_question(turn.question))))
             index = len(chat.messages)
-            shown = answer_html(turn.answer, asked=turn.question, index=index, options=item.options,
+            shown = answer_html(turn.answer, asked=turn.question, index=index, options=filters,
                                 backend=self.assistant.settings.backend)
             chat.messages.append(message("assistant", shown))
-            chat.answers[index] = Shown(turn, item.options, item.id)
+            chat.answers[index] = Shown(turn, filters, item.id, item.options.get("collection"))
         chat.conversation = Conversation(turns=[t.turn for t in stored.turns][-MAX_TURNS:])
         return chat
 
@@ -383,14 +399,16 @@ class ChatPage:
                 problems[name] = str(exc)
         return render.filter_chips(options, problems)
 
-    def timeline(self, topic: str, date_from: str = "", date_to: str = "") -> tuple[str, str | None, str | None]:
-        """Timeline tab: the events as HTML, and the Markdown and JSON exports as files to download."""
+    def timeline(self, topic: str, date_from: str = "", date_to: str = "",
+                 session: ChatSession | None = None) -> tuple[str, str | None, str | None]:
+        """Timeline tab (of the tab's collection): the events as HTML, and the Markdown and JSON exports as files."""
         from assistant.timeline import build_timeline
 
         if not topic or not topic.strip():
             return render.error_html("Type a topic, e.g. a person, a company or an event."), None, None
         try:
-            result = build_timeline(self.assistant, " ".join(topic.split())[:200], (date_from or "").strip() or None,
+            assistant = self.pool.get(session.collection if session else None)
+            result = build_timeline(assistant, " ".join(topic.split())[:200], (date_from or "").strip() or None,
                                     (date_to or "").strip() or None)
         except AssistantError as exc:
             return render.error_html(str(exc)), None, None
@@ -427,7 +445,8 @@ def build_app(assistant: "Assistant", examples: Sequence[str] = (), stream_delay
     """The chat page for `assistant` (whose collection must already be open or ingested)."""
     history = History.in_data_dir(assistant.settings.data_dir)
     page = ChatPage(assistant, stream_delay, history)
-    info = assistant.info()
+    collections = CollectionControls(page.pool)
+    infos = page.pool.infos()
     with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
         session = gr.State(ChatSession())
         # A random id per browser, kept (encrypted) in its localStorage: a reload or a restart finds its conversations.
@@ -438,12 +457,14 @@ def build_app(assistant: "Assistant", examples: Sequence[str] = (), stream_delay
             gr.Button("◐ Light / dark", size="sm", elem_id="theme-toggle", scale=0)  # ui/page.js switches the theme
         with gr.Tabs():
             with gr.Tab("Chat", elem_id="chat-tab"):
-                ui |= _chat_tab(info, examples)
+                ui |= _chat_tab(infos, page.pool.default, examples)
             with gr.Tab("Timeline", elem_id="timeline-tab"):
-                _timeline_tab(page)
+                _timeline_tab(page, session)
         _wire_chat(page, ui, session, browser)
         _wire_conversations(page, ui, session, browser)
+        wire_collections(collections, ui["collections"], session, demo)
         gr.api(page.api_ask, api_name="ask", concurrency_id="answer")
+    demo.assistant_pool = page.pool  # launch() closes the collections a tab opened when the page closes
     return demo
 
 
@@ -462,7 +483,7 @@ def _conversations_sidebar() -> dict[str, Any]:
             "clear": clear}
 
 
-def _chat_tab(info: dict[str, Any], examples: Sequence[str]) -> dict[str, Any]:
+def _chat_tab(infos: list, current: str, examples: Sequence[str]) -> dict[str, Any]:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chips = gr.HTML(render.filter_chips({}), elem_id="filters", js_on_load=None)
@@ -496,7 +517,7 @@ def _chat_tab(info: dict[str, Any], examples: Sequence[str]) -> dict[str, Any]:
             gr.Markdown("### Sources")
             sources = gr.HTML(render.sources_html(None), elem_id="sources", js_on_load=None, max_height=560)
             with gr.Accordion("Collection", open=True, elem_id="collection"):
-                gr.HTML(render.collection_html(info), js_on_load=None)
+                collections = collection_panel(infos, current)
                 buttons = []
                 if examples:
                     gr.Markdown("Try:")
@@ -505,10 +526,11 @@ def _chat_tab(info: dict[str, Any], examples: Sequence[str]) -> dict[str, Any]:
                                                             elem_id=f"example-{number}")))
     return {"chips": chips, "chatbot": chatbot, "feedback": feedback, "feedback_note": feedback_note,
             "correction": correction, "save_correction": save_correction, "box": box, "ask": ask,
-            "filters": [date_from, date_to, source, as_of], "sources": sources, "examples": buttons}
+            "filters": [date_from, date_to, source, as_of], "sources": sources, "examples": buttons,
+            "collections": collections}
 
 
-def _timeline_tab(page: ChatPage) -> None:
+def _timeline_tab(page: ChatPage, session: gr.State) -> None:
     with gr.Row():
         topic = gr.Textbox(label="Topic", placeholder="a person, company or event", elem_id="timeline-topic",
                            max_lines=1, scale=4)
@@ -519,9 +541,9 @@ def _timeline_tab(page: ChatPage) -> None:
     with gr.Row():
         as_markdown = gr.File(label="Markdown", elem_id="timeline-md")
         as_json = gr.File(label="JSON", elem_id="timeline-json")
-    show.click(page.timeline, [topic, since, until], [events, as_markdown, as_json], api_visibility="private",
+    show.click(page.timeline, [topic, since, until, session], [events, as_markdown, as_json], api_visibility="private",
                concurrency_id="answer")
-    topic.submit(page.timeline, [topic, since, until], [events, as_markdown, as_json],
+    topic.submit(page.timeline, [topic, since, until, session], [events, as_markdown, as_json],
                  api_visibility="private", concurrency_id="answer")
 
 
@@ -587,7 +609,7 @@ def launch(assistant: "Assistant", *, host: str = "127.0.0.1", port: int = 7860,
     try:
         demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, auth=auth, prevent_thread_lock=True,
                     show_error=False, quiet=quiet, inbrowser=False, blocked_paths=[assistant.settings.data_dir],
-                    max_file_size="100kb", enable_monitoring=False, mcp_server=False, run_history=False, pwa=False,
+                    max_file_size=MAX_UPLOAD, enable_monitoring=False, mcp_server=False, run_history=False, pwa=False,
                     footer_links=["api"], css=CSS, head=HEAD, theme=gr.themes.Default(), app_kwargs={"middleware": [guard]})
     except OSError:
         raise ConfigError(f"Cannot listen on {host}:{port}: another program uses the port, or the address is not one of "
@@ -595,5 +617,19 @@ def launch(assistant: "Assistant", *, host: str = "127.0.0.1", port: int = 7860,
     if not any(m.cls is PageGuard for m in getattr(demo.app, "user_middleware", ())):
         demo.close()  # a Gradio that ignores app_kwargs would serve the page unguarded: refuse instead
         raise RuntimeError("the page guard is not installed on the app Gradio built (app_kwargs['middleware'] ignored?)")
+    _close_pool_with(demo)
     url = f"http://{'[' + host + ']' if ':' in host else host}:{demo.server_port}/"
     return demo, url
+
+
+def _close_pool_with(demo: gr.Blocks) -> None:
+    """demo.close() also closes the Assistants the page opened for other collections (the page's own stays open)."""
+    close = demo.close
+
+    def close_all(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return close(*args, **kwargs)
+        finally:
+            demo.assistant_pool.close()
+
+    demo.close = close_all

@@ -226,6 +226,31 @@ def collection_html(info: dict[str, Any]) -> str:
     return f'<table class="collection">{cells}</table>'
 
 
+def upload_report_html(summary, collection: str) -> str:
+    """What an upload did (an ingest.summary.IngestSummary): counts, then the files added, updated, duplicate,
+    unchanged and rejected, each rejected one with the reason."""
+    rejected = ([(source, reason) for source, reason in summary.failed] + list(summary.not_read)
+                + [(source, "not an article file type") for source in summary.skipped])
+    groups = [("added", "Added", [(s, "") for s in summary.added]),
+              ("updated", "Updated (changed since the last upload)", [(s, "") for s in summary.updated]),
+              ("duplicates", "Duplicates (stored once)", [(s, f"same article as {original}") for s, original in summary.duplicates]),
+              ("unchanged", "Unchanged (stored already)", [(s, "") for s in summary.unchanged]),
+              ("rejected", "Rejected", rejected),
+              ("warnings", "Read, with warnings", list(summary.warnings))]
+    counts = ", ".join(f"{len(rows)} {key}" for key, _, rows in groups[:5])
+    parts = [f'<div class="upload-summary">Into <strong>{text(collection)}</strong>: {text(counts)} '
+             f'({text(f"{summary.chunks_added} chunks in {summary.seconds:.1f} s")}).</div>']
+    for key, title, rows in groups:
+        if not rows:
+            continue
+        items = "".join(f'<li><code>{text(name)}</code>{": " + text(why) if why else ""}</li>' for name, why in rows[:200])
+        more = f"<li>… and {len(rows) - 200} more</li>" if len(rows) > 200 else ""
+        shown = " open" if key == "rejected" or len(rows) <= 10 else ""  # long lists of good news fold away
+        parts.append(f'<details class="upload-{key}"{shown}><summary class="upload-head">{text(title)} ({len(rows)})'
+                     f'</summary><ul>{items}{more}</ul></details>')
+    return f'<div class="upload-report">{"".join(parts)}</div>'
+
+
 def timeline_html(timeline) -> str:
     """The timeline tab: one row per event, its date, the sentence and its sources."""
     if not timeline.events:
@@ -296,4 +321,9 @@ CSS = """
 #collection table.collection td { word-break: break-word; }
 #collection button.example { justify-content: flex-start; text-align: left; }
 #theme-toggle { max-width: 12em; margin-left: auto; }
+#upload-report .upload-report { font-size: 0.88em; }
+#upload-report .upload-head { font-weight: 600; margin-top: 0.4em; }
+#upload-report ul { margin: 0.1em 0 0 1.1em; padding: 0; }
+#upload-report code { word-break: break-all; }
+#upload-report .upload-rejected .upload-head { color: var(--na-warn-fg); background: var(--na-warn-bg); padding: 0 0.3em; }
 """

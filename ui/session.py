@@ -33,6 +33,7 @@ class Shown:
     turn: Turn
     options: dict[str, str] = field(default_factory=dict)
     turn_id: int | None = None
+    collection: str | None = None  # the collection it was asked of (saved with the turn)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Waiting:
 
     question: str
     options: dict[str, str] = field(default_factory=dict)
+    collection: str | None = None  # the collection picked when it was typed (None: the page's own)
 
 
 @dataclass
@@ -75,6 +77,8 @@ class ChatSession:
     live: list[dict[str, str]] = field(default_factory=list)  # the question being answered and its answer so far
     owner: str | None = None  # the browser's id in the history (kept in the browser's storage)
     rating: int | None = None  # the message index of the answer the feedback box is about
+    collection: str | None = None  # the collection this tab's questions and uploads go to (None: the page's own)
+    pending: tuple[str, str, str | None] | None = None  # a rename or delete of a collection waiting for "Yes"
 
     def view(self) -> list[dict[str, str]]:
         """The chat as shown: the conversation, the answer being written, then the questions waiting."""
