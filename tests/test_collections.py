@@ -252,7 +252,12 @@ def test_not_a_zip_and_loose_files(tmp_path):
     assert sorted(p.name for p in dest.iterdir()) == ["a-2.txt", "a.txt"]  # two uploads of one name both kept
 
 
-def test_uploads_are_ingested_and_reported(make_assistant, tmp_path):
+def test_uploads_are_ingested_and_reported(make_assistant, tmp_path, monkeypatch):
+    import tempfile
+
+    staging = tmp_path / "tmp"
+    staging.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(staging))
     assistant = make_assistant(tmp_path / "data", collection="uploads-test")
     archive = _zip(tmp_path / "folder.zip", {"folder/orchard.txt": ORCHARD.encode(), "folder/comet.txt": COMET.encode(),
                                              "folder/bad.json": b"{not json", "../evil.txt": b"x"})
@@ -263,7 +268,7 @@ def test_uploads_are_ingested_and_reported(make_assistant, tmp_path):
     assert [s for s, _ in summary.failed] == ["uploads/folder/bad.json"]
     assert [s for s, _ in summary.not_read] == ["folder.zip: ../evil.txt"]
     assert len(seen) == 4 and assistant.info()["articles"] == 3
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("assistant-upload-*"))  # the staging folder is gone
+    assert not list(staging.glob("assistant-upload-*"))  # the staging folder is gone
 
     again = ingest_uploads(assistant, [loose / "bridge.txt"])
     assert again.unchanged == ["uploads/bridge.txt"] and not again.added
