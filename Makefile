@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml requirements/spacy-model.txt tests/plugins/echo_backend
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/spacy-model.txt
-	$(BIN)/pip install --quiet -e '.[test]'
+	# the library, its optional parts (the page, the report's charts, the training tools) and what the tests use
+	$(BIN)/pip install --quiet -e '.[ui,plots,train,test]'
 	# the test plugin backend `echo` (tests/test_backends.py): a separate package, offline (no build isolation)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e tests/plugins/echo_backend
 	touch $(STAMP)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+MAX_ANSWER_WORDS = 60  # the whole answer text, short answer and quote together; eval counts a longer one as wrong
+
 
 @dataclass
 class Passage:

@@ -16,16 +16,16 @@ from assistant.chroma_client import ChromaHandle, open_chroma
 from assistant.collections import CollectionInfo
 from assistant.errors import ConfigError, InputError
 from assistant.lexical import LexicalIndex
+from assistant.question import check_question
 from assistant.retrieval import Filters, HybridRetriever
 from assistant.settings import Settings
 from assistant.store import ChunkStore
-from assistant.timeframe import parse_day, question_window
+from assistant.timeframe import day_or_none, parse_day, question_window
 from ingest.summary import IngestSummary
 
 log = logging.getLogger(__name__)
 
 CHUNKER_VERSION = 2
-MAX_QUESTION_CHARS = 2000
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 
@@ -167,7 +167,7 @@ class Assistant:
                  date_to: date | str | None = None, source: str | None = None, mode: str = "hybrid",
                  as_of: date | str | None = None) -> list[Passage]:
         """The k passages most relevant to `question` (hybrid dense + BM25 by default)."""
-        question = _check_question(question)
+        question = check_question(question)
         _check_k(k)
         retriever = HybridRetriever(self.store, self.embedder, self.lexical, mode)
         for filters in self.filter_plan(question, date_from, date_to, source, as_of):
@@ -183,7 +183,7 @@ class Assistant:
 
         `as_of` is the date of asking: nothing published after it is used, and "this week", "recently" or "this
         month" in the question are read against it (without it: against the newest article in the collection)."""
-        question = _check_question(question)
+        question = check_question(question)
         _check_k(k)
         empty = self.why_nothing_matches(date_from, date_to, source, as_of)
         if empty:
@@ -200,7 +200,7 @@ class Assistant:
         The pieces are the model's draft; the Answer is what its citations support. A backend that
         does not stream (extractive) yields the Answer alone.
         """
-        question = _check_question(question)
+        question = check_question(question)
         empty = self.why_nothing_matches(date_from, date_to, source, as_of)
         if empty:
             yield Answer.refusal(question, reason=empty)
@@ -251,7 +251,7 @@ class Assistant:
         revision = self.store.revision
         if revision not in self._catalogues:
             records = self.store.source_records().values()
-            self._catalogues = {revision: [(r.source, _day_or_none(r.date)) for r in records if not r.duplicate_of]}
+            self._catalogues = {revision: [(r.source, day_or_none(r.date)) for r in records if not r.duplicate_of]}
         return self._catalogues[revision]
 
     def why_nothing_matches(self, date_from: date | str | None = None, date_to: date | str | None = None,
@@ -375,21 +375,6 @@ class Assistant:
             History.in_data_dir(self.settings.data_dir).rename_collection(old, new)
 
 
-def _day_or_none(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _check_k(k: int | None) -> None:
     if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
         raise InputError(f"k is the number of passages to retrieve: a whole number of at least 1, not {k!r}.")
-
-
-def _check_question(question: str) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise InputError("The question is empty: type a question about the articles.")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InputError(f"The question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}.")
-    return " ".join(question.split())

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
-import socket
 import threading
 from urllib.parse import urlparse
 
 from filelock import FileLock, Timeout
 
 from assistant.errors import ConfigError, StoreError, StoreInUseError
+from assistant.net import is_loopback
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,15 +127,3 @@ def _open_server(settings: Settings) -> ChromaHandle:
             f"`chroma run --path DIR --host 127.0.0.1 --port {port}`, or unset chroma_url to use the embedded store."
         ) from exc
     return ChromaHandle(client, None, f"Chroma server {settings.chroma_url}")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        try:
-            return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
-        except OSError:
-            return False

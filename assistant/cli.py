@@ -15,8 +15,9 @@ from datetime import date
 
 import click
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
+from assistant.timeframe import parse_day
 
 
 def _fail(message: str) -> None:
@@ -43,12 +44,11 @@ def user_errors(command):
 
 
 def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
+    """A date option's value: a usage error when it is not a date."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD.") from None
+        return parse_day(value, "value")
+    except InputError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 # Options of the whole program; accepted after the command too ("assistant ui --data-dir DIR"), taking a value or not.

@@ -42,7 +42,7 @@ def eval_command(ctx, questions, corpus, k, out_dir, compare, quiet, ignore_as_o
     With --from-feedback OUT.jsonl, write the chat page's thumbs up/down as a question set instead
     (run it afterwards with `assistant eval OUT.jsonl`)."""
     from assistant.evaluation import evaluate, parse_configs
-    from assistant.evaluation.report import failures, metric_rows, write_report
+    from assistant.evaluation.report import failures, metric_rows, pyplot, write_report
 
     if feedback_out:
         _write_feedback(ctx, feedback_out)
@@ -50,6 +50,8 @@ def eval_command(ctx, questions, corpus, k, out_dir, compare, quiet, ignore_as_o
     if questions is None:
         raise click.UsageError("Missing argument 'QUESTIONS' (or give --from-feedback OUT.jsonl).")
     configs = parse_configs(compare)
+    if out_dir:
+        pyplot()  # the report's charts need matplotlib: say so before the run, not after it
     with _assistant(ctx) as assistant:
         result = evaluate(assistant, questions, corpus=corpus, k=k, configs=configs, progress=True,
                           use_as_of=not ignore_as_of)

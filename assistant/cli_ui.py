@@ -6,14 +6,11 @@ from pathlib import Path
 
 import click
 
-from ui.guard import NO_LOGIN_REFUSED, auth_from_env, is_loopback_name
+from assistant.extras import require
+from assistant.net import is_loopback
+from ui.guard import NO_LOGIN_REFUSED, auth_from_env
 
 EXAMPLE_COUNT = 3
-
-
-def is_loopback(host: str) -> bool:
-    """localhost, *.localhost or a loopback address (no DNS lookup: a name that happens to resolve there is not)."""
-    return is_loopback_name(host)
 
 
 def example_questions(assistant, explicit: str | None = None, count: int = EXAMPLE_COUNT) -> list[str]:
@@ -78,6 +75,7 @@ def _serve(ctx, host: str, port: int, examples_path: str | None, insecure_no_log
             raise ConfigError(NO_LOGIN_REFUSED.format(host=host))  # before anything is opened or served
         click.secho(f"Warning: serving on {host} without a login (--insecure-no-login); anyone who can reach it can "
                     "ask questions. Set ASSISTANT_UI_AUTH=user:password to require one.", fg="yellow", err=True)
+    require("gradio", "ui", "The chat page (assistant ui)")
     from ui.app import launch  # gradio: imported only once there is something to serve
 
     with _assistant(ctx) as assistant:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 from assistant.answer import Answer
-from assistant.errors import InputError
+from assistant.question import MAX_QUESTION_CHARS, check_question
 from assistant.terms import STOP_WORDS
 
 if TYPE_CHECKING:
@@ -163,14 +163,7 @@ class Conversation:
 
         Raises InputError for an empty or over-long question (before anything is asked).
         """
-        from assistant.api import MAX_QUESTION_CHARS
-
-        if not isinstance(question, str) or not question.strip():
-            raise InputError("The question is empty: type a question about the articles.")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InputError(f"Your message is {len(question)} characters long; questions are limited to "
-                             f"{MAX_QUESTION_CHARS} characters. Shorten it and ask again.")
-        question = " ".join(question.split())
+        question = check_question(question)
         standalone = self.standalone(question)
         if len(standalone) > MAX_QUESTION_CHARS:
             standalone = question

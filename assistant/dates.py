@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from assistant.terms import NUMBER_WORDS
+
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
 _MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-                 "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-                 "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "a": 1, "an": 1}
+_NUMBER_WORDS = {w: n for w, n in NUMBER_WORDS.items() if 1 <= n <= 20} | {"a": 1, "an": 1}  # "two weeks ago"
 
 _MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _SEASON = r"(?P<season>spring|summer|autumn|fall|winter)"
@@ -32,8 +32,7 @@ _PATTERNS = [
     ("mdy", rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{{4}}))?\b"),
     ("my", rf"\b(?:(?P<early>early|late|mid|end of|beginning of|the end of|the start of)\s+)?{_MONTH}(?:\s+(?P<year>\d{{4}})|\s+(?P<rel>this|last|next) year)?\b"),
     ("relyear", r"\b(?P<rel>this|last|next|past|previous) (?P<unit>year|month|week)\b"),
-    ("ago", r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-            r"sixteen|seventeen|eighteen|nineteen|twenty|a) (?P<unit>years?|months?|weeks?|days?) ago\b"),
+    ("ago", rf"\b(?P<n>\d+|{'|'.join(w for w in _NUMBER_WORDS if w != 'an')}) (?P<unit>years?|months?|weeks?|days?) ago\b"),
     ("weekday", r"\b(?P<rel>on|last|this|next)?\s?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"),
     ("deixis", r"\b(?P<word>yesterday|today|tomorrow|tonight)\b"),
     ("decade", r"\b(?:the\s+)?(?P<decade>(?:1[89]|20)\d0)s\b"),

@@ -25,14 +25,15 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from assistant.answer import Answer, Citation, Passage
+from assistant.answer import MAX_ANSWER_WORDS, Answer, Citation, Passage
 from assistant.dates import at_granularity, find_time_expressions
 from assistant.question import QuestionAnalysis, analyse
-from assistant.spans import MONEY, PERCENT, SpanMatch, amounts, names, people, places
+from assistant.names import SpanMatch, names
+from assistant.spans import MONEY, PERCENT, amounts, people, places
 from assistant.terms import terms, words
+from assistant.timeframe import day_or_none
 from ingest.sentences import split_sentences
 
-MAX_WORDS = 60
 CONFIDENCE_SCALE = 1.6
 RUNNER_UP_MARGIN = 3.0  # score gap (log-odds under the listwise ranker) below which the second sentence is quoted too
 WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
@@ -135,7 +136,7 @@ class ExtractiveAnswerer:
             c.features["words"] = max(self._coverage(analysis.terms, terms_here), 0.8 * self._coverage(analysis.terms, with_previous))
             c.features["focus"] = _weighted_share(analysis.terms, terms_here, focus_weight[c.passage.article_id])
             c.features["context"] = self._coverage(analysis.terms, context_terms)
-            published = _date_of(c.passage)
+            published = day_or_none(c.passage.date)
             options = answer_options(analysis, c.text, published)
             option = best_option(analysis, c.text, published, self.idf, options)
             c.features["type"] = option[1] if option else 0.0
@@ -236,12 +237,12 @@ def quoted_sentences(analysis: QuestionAnalysis, ranked: list[Candidate], idf: C
     the best one is quoted beside it: the best sentence often restates the question, its neighbour answers it.
     """
     best = ranked[0]
-    best.short = extract_short_answer(analysis, best.text, _date_of(best.passage), idf)
+    best.short = extract_short_answer(analysis, best.text, day_or_none(best.passage.date), idf)
     if best.short is None and not _states_reason(analysis, best):
         for c in ranked[1:4]:
             if c.passage.article_id != best.passage.article_id:
                 continue
-            c.short = extract_short_answer(analysis, c.text, _date_of(c.passage), idf)
+            c.short = extract_short_answer(analysis, c.text, day_or_none(c.passage.date), idf)
             if c.short or _states_reason(analysis, c):
                 return [c, best]
     return [best] + _close_runner_up(ranked)
@@ -345,13 +346,6 @@ def _mentions(text: str, anchor: str) -> bool:
     if re.search(rf"(?<![a-z0-9]){re.escape(anchor)}", text) or (anchor[0].isdigit() and anchor.replace(",", "") in text.replace(",", "")):
         return True
     return len(anchor) >= 6 and not anchor[0].isdigit() and bool(re.search(rf"(?<![a-z0-9]){re.escape(anchor[:5])}", text))
-
-
-def _date_of(passage: Passage) -> date | None:
-    try:
-        return date.fromisoformat(passage.date) if passage.date else None
-    except ValueError:
-        return None
 
 
 def extract_short_answer(analysis: QuestionAnalysis, sentence: str, published: date | None, idf: Callable[[str], float] = lambda t: 1.0) -> str | None:
@@ -474,17 +468,17 @@ def _distance(span: SpanMatch, positions: list[int], sentence: str) -> float:
 
 
 def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate], confidence: float) -> Answer:
-    """Text = short answer, the sentence it comes from, then any other chosen sentence, with citation numbers; at most MAX_WORDS."""
+    """Text = short answer, the sentence it comes from, then any other chosen sentence, with citation numbers; at most MAX_ANSWER_WORDS."""
     best = chosen[0]
     lead = best.short
     if analysis.answer_type == "yesno":
         lead = "No" if _NEGATION.search(best.text) else "Yes"
     lead_words = len(lead.split()) + 1 if lead else 0
-    if len(chosen) > 1 and lead_words + sum(len(c.text.split()) + 1 for c in chosen) > MAX_WORDS:
+    if len(chosen) > 1 and lead_words + sum(len(c.text.split()) + 1 for c in chosen) > MAX_ANSWER_WORDS:
         chosen = [best]
     chosen = [best] + sorted(chosen[1:], key=lambda c: c.start)  # the sentence the short answer comes from first
     if len(chosen) == 1:
-        shown = [f"{_trim(best.text, MAX_WORDS - lead_words - 1, analysis)} [1]"]
+        shown = [f"{_trim(best.text, MAX_ANSWER_WORDS - lead_words - 1, analysis)} [1]"]
     else:
         shown = [f"{c.text} [{number}]" for number, c in enumerate(chosen, start=1)]
     text = " ".join(([f"{lead}."] if lead else []) + shown)

@@ -12,7 +12,7 @@ from datetime import date
 
 from assistant.dates import MONTHS, WEEKDAYS, at_granularity, find_time_expressions
 from assistant.names import names
-from assistant.terms import STOP_WORDS, terms
+from assistant.terms import NUMBER_WORDS, STOP_WORDS, terms
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -74,9 +74,7 @@ _OPENERS = STOP_WORDS | {
     "passages", "article", "articles", "based", "in", "the", "a", "an", "this", "these", "those", "it", "they", "he", "she",
     "we", "i", "there", "then", "meanwhile", "moreover", "furthermore", "additionally", "instead", "still", "so", "but",
 }
-_NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
-    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion
-    trillion dozen""".split())
+_NUMBER_WORDS = frozenset(w for w, n in NUMBER_WORDS.items() if n >= 2) | {"dozen"}  # "one" is a pronoun too
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:['’][a-z]+)?")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted(_NUMBER_WORDS)) + r")\b", re.IGNORECASE)
@@ -160,6 +158,22 @@ def answer_sentences(text: str) -> list[str]:
             sentence = sentence[lead.end():].strip()
         sentences.append(sentence)
     return sentences
+
+
+def answer_claims(text: str) -> list[str]:
+    """The claims of an answer, each with the markers it rests on: its sentences (`answer_sentences`), an unmarked
+    one (the short answer "April 2021." before the quote) joined to the cited sentence after it."""
+    claims: list[str] = []
+    pending = ""
+    for sentence in answer_sentences(text):
+        if not citation_numbers(sentence):
+            pending = f"{pending} {sentence}".strip()
+            continue
+        claims.append(f"{pending} {sentence}".strip())
+        pending = ""
+    if pending:
+        claims.append(pending)
+    return claims
 
 
 def local_missing_facts(sentence: str, passages: list[tuple[str, date | None]]) -> list[str]:

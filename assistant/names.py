@@ -1,8 +1,9 @@
 """Capitalised names in a sentence, any script's letters ("São Paulo", "Łódź", "Zürich" come out whole).
 
-The LLM answer checks (assistant.grounding) need the names an answer sentence states, to look for them in the passages
-it cites. A capitalised run is enough for that check and costs nothing; spaCy's entities miss or mislabel too many
-of these short claims (it called "Zürich" a person), and a mislabel would only matter here if we used the label.
+The extractive answerer takes its "who" and "where" candidates from them (assistant.spans), and the LLM answer checks
+(assistant.grounding) look for the names an answer sentence states in the passages it cites. A capitalised run is
+enough for both and costs nothing; spaCy's entities miss or mislabel too many of these short claims (it called
+"Zürich" a person), and a mislabel would only matter here if we used the label.
 """
 
 from __future__ import annotations
@@ -21,24 +22,26 @@ _PARTICLES = frozenset({"of", "the", "and", "de", "van", "von", "da", "del", "do
 _NOT_NAMES = {m.title() for m in MONTHS} | {d.title() for d in WEEKDAYS} | set(
     """The A An He She It They We I But And In On At For Mr Mrs Ms Dr Sir This That These Those His Her Their Its Our
     There Here If When While After Before However Meanwhile Also So Yet As Last Next Prime Minister President Foreign
-    Chancellor Secretary""".split())
+    Chancellor Secretary BBC""".split())
 # Nationality and region adjectives: capitalised, but not a name worth checking on their own.
 DEMONYMS = set("""American British English Scottish Welsh Irish French German Italian Spanish Portuguese Dutch Belgian Swiss
 Austrian Swedish Norwegian Danish Finnish Russian Ukrainian Polish Czech Hungarian Greek Turkish Chinese Japanese Korean
 Indian Pakistani Afghan Iranian Iraqi Israeli Palestinian Arab Egyptian African Australian Canadian Mexican Brazilian
 Argentine Argentinian Chilean Colombian European Asian Western Eastern Northern Southern Muslim Christian Jewish Catholic
 Nigerian Kenyan Zimbabwean Ethiopian Saudi Syrian Lebanese Indonesian Malaysian Thai Vietnamese Filipino Singaporean
-Taiwanese Scandinavian Latin""".split())
+Taiwanese Scandinavian Latin Dane Swede""".split())
 
 
 @dataclass(frozen=True)
-class NameMatch:
+class SpanMatch:
+    """A stretch of a sentence: a name here, an amount or a date in assistant.spans."""
+
     start: int
     end: int
     text: str
 
 
-def names(sentence: str) -> list[NameMatch]:
+def names(sentence: str) -> list[SpanMatch]:
     """Capitalised name sequences, leading function words and trailing particles trimmed."""
     found = []
     for m in _NAME.finditer(sentence):
@@ -51,5 +54,5 @@ def names(sentence: str) -> list[NameMatch]:
             continue
         text = " ".join(parts)
         start = m.start() + m.group().find(parts[0])
-        found.append(NameMatch(start, start + len(text), text))
+        found.append(SpanMatch(start, start + len(text), text))
     return found

@@ -1,13 +1,29 @@
-"""What kind of answer a question wants: a time, a number, a person, a place, a reason, yes/no, or other."""
+"""Questions: the checks every way of asking applies (`check_question`), and what kind of answer a question wants:
+a time, a number, a person, a place, a reason, yes/no, or other."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from assistant.errors import InputError
 from assistant.head_nouns import head_phrase, head_type
-from assistant.spans import DEMONYMS
+from assistant.names import DEMONYMS
 from assistant.terms import STOP_WORDS, stem, terms, words
+
+MAX_QUESTION_CHARS = 2000
+
+
+def check_question(question: str) -> str:
+    """`question` with its white space folded; InputError when it is empty or longer than MAX_QUESTION_CHARS.
+    The Python API, the conversation and the page all ask through this one check."""
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("The question is empty: type a question about the articles.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"Your question is {len(question)} characters long; questions are limited to "
+                         f"{MAX_QUESTION_CHARS} characters. Shorten it and ask again.")
+    return " ".join(question.split())
+
 
 # Evaluation kinds (question sets use these) and the answer type the extractor looks for.
 KINDS = ("when", "who", "where", "how_much", "what", "why", "yes_no")

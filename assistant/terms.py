@@ -1,4 +1,4 @@
-"""Word-level text handling shared by BM25 and the answerer: tokens, stop words, stems."""
+"""Word-level text handling shared by BM25 and the answerer: tokens, stop words, stems, number words."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ STOP_WORDS = frozenset(
     those through to too under until up very was we were what when where which while who whom why will with would you your
     yours yourself yourselves also did does said says say told according whose many much ever""".split()
 )
+
+_UNITS = """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen
+    eighteen nineteen""".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+# Number words and their values, smallest first: a pattern built from them tries "seven" before "seventeen".
+NUMBER_WORDS: dict[str, int] = ({w: i for i, w in enumerate(_UNITS)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
+                                | {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9, "trillion": 10**12})
 
 
 @functools.lru_cache(maxsize=1)

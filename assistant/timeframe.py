@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from assistant.errors import InputError
+
 RECENT_DAYS = 8  # "this week", "recently", "just": the week before the date of asking, and the day itself
 _RECENT = re.compile(r"\b(this week(?:end)?|last week|recent(?:ly)?|just|today|yesterday|this morning|tonight|"
                      r"days? ago|earlier this week)\b", re.IGNORECASE)
@@ -42,12 +44,21 @@ def asks_for_latest(question: str) -> bool:
 
 
 def parse_day(value: str | date | None, what: str = "date") -> date | None:
-    """An ISO date (2021-09-14) or a date object; anything else is a clear error."""
-    from assistant.errors import InputError
-
+    """A date the user gave: an ISO date (2021-09-14) or a date object; anything else is a clear error."""
     if value is None or isinstance(value, date):
         return value
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise InputError(f"The {what} {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2021-09-14.") from None
+
+
+def day_or_none(value: str | date | None) -> date | None:
+    """A date the store holds (an article's date, a citation's): an ISO date, or a timestamp that starts with one
+    ("2021-09-14T08:00"); None when there is none or it cannot be read."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10]) if value else None
+    except ValueError:
+        return None

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answer import Citation, Passage
 from assistant.dates import MONTHS, find_time_expressions
-from assistant.reading.compose import article_date
 from assistant.terms import terms
+from assistant.timeframe import day_or_none, parse_day
 from ingest.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -75,11 +75,11 @@ def build_timeline(assistant: "Assistant", topic: str, date_from: date | str | N
                    date_to: date | str | None = None, source: str | None = None) -> Timeline:
     passages = assistant.retrieve(topic, PASSAGES, date_from=date_from, date_to=date_to, source=source)
     wanted = set(terms(topic))
-    low, high = _bound(date_from), _bound(date_to)
+    low, high = parse_day(date_from, "start date"), parse_day(date_to, "end date")
     events: list[Event] = []
     seen: set[tuple[str, int]] = set()
     for passage in passages:
-        published = article_date(passage)
+        published = day_or_none(passage.date)
         for span in split_sentences(passage.text):
             key = (passage.article_id, passage.start + span.start)
             if key in seen:
@@ -96,12 +96,6 @@ def build_timeline(assistant: "Assistant", topic: str, date_from: date | str | N
                 break  # one event per sentence: its first dated expression
     events.sort(key=lambda e: (e.day, e.when))
     return Timeline(topic, events)
-
-
-def _bound(value: date | str | None) -> date | None:
-    from assistant.timeframe import parse_day
-
-    return parse_day(value)
 
 
 def _about(sentence: str, passage: Passage, wanted: set[str]) -> bool:

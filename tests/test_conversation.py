@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.api import MAX_QUESTION_CHARS, SEEDS_DIR
+from assistant.api import SEEDS_DIR
 from assistant.conversation import Conversation, condense, needs_context, topic_words
 from assistant.errors import InputError
+from assistant.question import MAX_QUESTION_CHARS
 
 LAVROV = "When did Lavrov visit Pakistan?"
 

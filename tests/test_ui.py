@@ -20,7 +20,7 @@ import pytest
 
 from assistant.answer import Answer, Citation
 from assistant.api import SEEDS_DIR
-from assistant.cli_ui import example_questions, is_loopback
+from assistant.cli_ui import example_questions
 from assistant.conversation import Conversation
 from assistant.errors import ConfigError
 from ui import render
@@ -122,11 +122,6 @@ def test_login_comes_from_the_environment():
     for bad in ("ann", ":pw", "ann:"):
         with pytest.raises(ConfigError, match="user:password"):
             auth_from_env({"ASSISTANT_UI_AUTH": bad})
-
-
-def test_loopback_hosts():
-    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
-    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
 
 
 # ---- the app in-process, over the seeds plus a payload article and a distractor -----------------

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.errors import ConfigError
-from ui.guard import LoginThrottle, is_loopback_name, is_own_origin
+from assistant.net import is_loopback
+from ui.guard import LoginThrottle, is_own_origin
 
 from conftest import LAVROV_Q, free_port
 
@@ -252,9 +253,9 @@ def test_launch_refuses_a_network_host_without_login():
         launch(None, host="0.0.0.0", port=free_port())  # refused before the assistant is even looked at
 
 
-def test_loopback_names():
-    assert all(is_loopback_name(h) for h in ("127.0.0.1", "127.8.0.1", "localhost", "LOCALHOST", "app.localhost", "::1", "[::1]"))
-    assert not any(is_loopback_name(h) for h in ("0.0.0.0", "192.168.1.4", "evil.example", "localhost.evil.example", "", None))
+def test_loopback_names():  # one check for the page, `assistant ui` and chroma_url
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.0.1", "localhost", "LOCALHOST", "app.localhost", "::1", "[::1]"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "192.168.1.4", "evil.example", "localhost.evil.example", "", None))
 
 
 @pytest.mark.parametrize("origin, host, own", [

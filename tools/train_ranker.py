@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant
+from assistant.answer import MAX_ANSWER_WORDS
 from assistant.backends import make_answerer
 from assistant.evaluation import load_questions
 from assistant.evaluation.metrics import contains_answer
@@ -133,7 +134,7 @@ def answer(model: Listwise, g: Group, idf) -> tuple[bool, float]:
         c.score = float(score)
     ranked = sorted(g.candidates, key=lambda c: c.score, reverse=True)
     text = _compose(g.question.question, g.analysis, quoted_sentences(g.analysis, ranked, idf), 1.0).text
-    correct = g.question.answerable and len(text.split()) <= 60 and any(contains_answer(text, form) for form in g.question.answers)
+    correct = g.question.answerable and len(text.split()) <= MAX_ANSWER_WORDS and any(contains_answer(text, form) for form in g.question.answers)
     confidence = min(1.0, CONFIDENCE_SCALE * confidence_features(g.analysis, ranked, g.evidence)["rule"])
     return bool(correct), confidence
 

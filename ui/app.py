@@ -30,13 +30,14 @@ import gradio as gr
 from starlette.middleware import Middleware
 
 from assistant.answer import Answer
-from assistant.api import MAX_QUESTION_CHARS
 from assistant.confidence import for_answer
 from assistant.conversation import MAX_TURNS, Conversation, Turn
 from assistant.errors import AssistantError, ConfigError, InputError
 from assistant.history import History, StoredConversation, conversation_markdown, title_for
+from assistant.net import is_loopback
+from assistant.question import MAX_QUESTION_CHARS, check_question
 from ui import render
-from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env, is_loopback_name  # noqa: F401 (re-exported)
+from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env  # noqa: F401 (re-exported)
 from ui.collections import AssistantPool, CollectionControls, collection_panel, wire_collections
 from ui.session import SHOWN_QUESTION_CHARS, Chat, ChatSession, Shown, Waiting, message, shown_question  # noqa: F401
 
@@ -166,10 +167,7 @@ class ChatPage:
         """The LLM's draft as it is written, then the checked answer in its place (unsupported sentences marked)."""
         answer, draft = None, ""
         try:
-            if len(question) > MAX_QUESTION_CHARS:
-                raise InputError(f"Your message is {len(question)} characters long; questions are limited to "
-                                 f"{MAX_QUESTION_CHARS} characters. Shorten it and ask again.")
-            question = " ".join(question.split())
+            question = check_question(question)
             standalone = conversation.standalone(question)
             standalone = question if len(standalone) > MAX_QUESTION_CHARS else standalone
             for event in assistant.ask_stream(standalone, **options):
@@ -600,11 +598,11 @@ def launch(assistant: "Assistant", *, host: str = "127.0.0.1", port: int = 7860,
     and FastAPI's schema needs the login.
     A host other than loopback needs `auth` unless `insecure_no_login` says otherwise.
     """
-    if not is_loopback_name(host) and auth is None and not insecure_no_login:
+    if not is_loopback(host) and auth is None and not insecure_no_login:
         raise ConfigError(NO_LOGIN_REFUSED.format(host=host))
     demo = build_app(assistant, examples, stream_delay)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENT_ANSWERS)
-    guard = Middleware(PageGuard, login=auth is not None, local_only=is_loopback_name(host), allowed_hosts=allowed_hosts,
+    guard = Middleware(PageGuard, login=auth is not None, local_only=is_loopback(host), allowed_hosts=allowed_hosts,
                        throttle=login_throttle)
     try:
         demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, auth=auth, prevent_thread_lock=True,

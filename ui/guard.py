@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import ipaddress
 import json
 import logging
 import math
@@ -29,6 +28,7 @@ import urllib.parse
 from typing import Any, Awaitable, Callable, Iterable
 
 from assistant.errors import ConfigError
+from assistant.net import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +60,6 @@ def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | No
     if not sep or not user.strip() or not password:
         raise ConfigError(f"{AUTH_ENV} must look like user:password (both parts non-empty); unset it to run without login.")
     return user.strip(), password
-
-
-def is_loopback_name(host: str | None) -> bool:
-    """True for localhost, *.localhost and loopback addresses (127.0.0.0/8, ::1); no DNS lookup."""
-    if not host:
-        return False
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _host_port(netloc: str, scheme: str) -> tuple[str, int | None] | None:
@@ -120,7 +107,7 @@ def is_own_origin(origin: str, scope: Scope) -> bool:
         return False
     if theirs == ours:
         return True
-    return theirs[1] == ours[1] and is_loopback_name(theirs[0]) and is_loopback_name(ours[0])
+    return theirs[1] == ours[1] and is_loopback(theirs[0]) and is_loopback(ours[0])
 
 
 class LoginThrottle:
@@ -222,7 +209,7 @@ class PageGuard:
 
     def _local_host(self, host: str) -> bool:
         name = (_host_port(host, "http") or ("",))[0]
-        return is_loopback_name(name) or name in self.allowed_hosts
+        return is_loopback(name) or name in self.allowed_hosts
 
     # ---- login throttling -------------------------------------------------------------------------------
 
@@ -271,14 +258,6 @@ class PageGuard:
 
     async def _forward_login(self, scope: Scope, body: bytes, send: Send) -> int | None:
         status: int | None = None
-        replayed = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal replayed
-            if replayed:
-                return {"type": "http.disconnect"}
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
         async def watch(message: dict[str, Any]) -> None:
             nonlocal status
@@ -286,7 +265,7 @@ class PageGuard:
                 status = message["status"]
             await send(message)
 
-        await self.app(scope, replay, watch)
+        await self.app(scope, _replay(body), watch)
         return status
 
     # ---- helpers ----------------------------------------------------------------------------------------
@@ -327,10 +306,8 @@ def _route_path(scope: Scope) -> str:
     return path[len(root):] if root and path.startswith(root) else path
 
 
-async def _form_user(scope: Scope, body: bytes) -> str:
-    """The user name in a login form (urlencoded or multipart), cut to 100 characters; "?" when unreadable."""
-    from starlette.requests import Request
-
+def _replay(body: bytes) -> Receive:
+    """An ASGI receive that hands over `body` (already read from the client) once, then says the client left."""
     sent = False
 
     async def receive() -> dict[str, Any]:
@@ -340,8 +317,15 @@ async def _form_user(scope: Scope, body: bytes) -> str:
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
+    return receive
+
+
+async def _form_user(scope: Scope, body: bytes) -> str:
+    """The user name in a login form (urlencoded or multipart), cut to 100 characters; "?" when unreadable."""
+    from starlette.requests import Request
+
     try:
-        form = await Request({**scope, "type": "http"}, receive).form()
+        form = await Request({**scope, "type": "http"}, _replay(body)).form()
         user = form.get("username")
         await form.close()
         return str(user)[:100] if isinstance(user, str) else "?"

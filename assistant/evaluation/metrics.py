@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import re
 
-_NUMBER_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-                 "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "hundred": "100", "thousand": "1000"}
+from assistant.terms import NUMBER_WORDS
+
+# "thirty" matches "30"; million and larger stay words, as "1.13bn" becomes "1.13 billion"
+_NUMBER_WORDS = {w: str(n) for w, n in NUMBER_WORDS.items() if n <= 1000}
 _SCALES = {"bn": "billion", "b": "billion", "m": "million", "mn": "million", "k": "thousand", "tn": "trillion"}
 _ARTICLES = {"a", "an", "the"}
 

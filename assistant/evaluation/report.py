@@ -11,6 +11,7 @@ from pathlib import Path
 
 from assistant.evaluation import EvalResult
 from assistant.evaluation.runner import calibration_table
+from assistant.extras import require
 
 HEADLINE = ["accuracy", "f1", "gold_cited", "citation_precision", "refusal_recall", "false_refusal_rate", "groundedness", "mrr"]
 
@@ -85,11 +86,7 @@ def _html(result: EvalResult) -> str:
 
 
 def _plot_configs(result: EvalResult) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names = list(result.metrics)
     fig, ax = plt.subplots(figsize=(10, 4))
     width = 0.8 / max(1, len(names))
@@ -103,11 +100,7 @@ def _plot_configs(result: EvalResult) -> str:
 
 
 def _plot_kinds(result: EvalResult) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names = list(result.by_kind)
     kinds = sorted({k for by in result.by_kind.values() for k in by})
     fig, ax = plt.subplots(figsize=(10, 4))
@@ -123,11 +116,7 @@ def _plot_kinds(result: EvalResult) -> str:
 
 
 def _plot_calibration(result: EvalResult) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
     for name, rows in result.rows.items():
@@ -144,9 +133,19 @@ def _plot_calibration(result: EvalResult) -> str:
     return _png(fig)
 
 
-def _png(fig) -> str:
+def pyplot():
+    """matplotlib's pyplot, drawing off screen; BackendError naming the extra when matplotlib is not installed."""
+    require("matplotlib", "plots", "The charts of the eval report (eval --out)")
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _png(fig) -> str:
+    plt = pyplot()
     buffer = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buffer, format="png", dpi=90)

@@ -6,17 +6,16 @@ import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
 
-from assistant.answer import Answer
+from assistant.answer import MAX_ANSWER_WORDS, Answer
 from assistant.evaluation.metrics import contains_answer, distinct, first_relevant_rank, ndcg, token_f1
 from assistant.evaluation.questions import EvalQuestion
-from assistant.grounding import citation_numbers, is_supported, strip_markers
-from ingest.sentences import split_sentences
+from assistant.grounding import answer_claims, citation_numbers, is_supported
+from assistant.timeframe import day_or_none
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def gold_article_ids(question: EvalQuestion, article_of_source: dict[str, str]) 
 
 def score_question(q: EvalQuestion, answer: Answer, ranked_articles: list[str], gold: set[str], k: int, seconds: float) -> QuestionResult:
     correct = (not answer.refused and any(contains_answer(answer.text, form) for form in q.answers)
-               and len(answer.text.split()) <= 60) if q.answerable else answer.refused
+               and len(answer.text.split()) <= MAX_ANSWER_WORDS) if q.answerable else answer.refused
     f1 = max((token_f1(answer.short_answer or answer.text, form) for form in q.answers), default=0.0) if not answer.refused else 0.0
     cited = {c.article_id for c in answer.citations}
     cited_gold = bool(cited & gold)
@@ -104,48 +103,13 @@ def groundedness(answer: Answer) -> tuple[int, int]:
         return 0, 0
     by_number = {c.number: c for c in answer.citations}
     supported = total = 0
-    for sentence in answer_sentences(answer.text):
+    for sentence in answer_claims(answer.text):
         total += 1
         cited = [by_number[n] for n in citation_numbers(sentence) if n in by_number]
-        passages = [(c.passage, _date(c.date)) for c in cited]
+        passages = [(c.passage, day_or_none(c.date)) for c in cited]
         if cited and is_supported(sentence, passages):
             supported += 1
     return supported, total
-
-
-def answer_sentences(text: str) -> list[str]:
-    """Sentences of an answer as claims with their markers.
-
-    A marker opening the next split piece ("… last year. [1] During …") belongs to the sentence before it,
-    and an unmarked lead ("April 2021.") is checked together with the cited sentence that follows it.
-    """
-    pieces: list[str] = []
-    for span in split_sentences(text):
-        piece = text[span.start:span.end]
-        leading = re.match(r"^(?:\s*\[\d+\])+", piece)
-        if leading and pieces:
-            pieces[-1] = f"{pieces[-1]} {leading.group().strip()}"
-            piece = piece[leading.end():].strip()
-        if piece:
-            pieces.append(piece)
-    claims: list[str] = []
-    pending = ""
-    for piece in pieces:
-        if not citation_numbers(piece):
-            pending = f"{pending} {piece}".strip()
-            continue
-        claims.append(f"{pending} {piece}".strip())
-        pending = ""
-    if pending:
-        claims.append(pending)
-    return claims
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def run_config(assistant, questions: list[EvalQuestion], config: EvalConfig, default_k: int, article_of_source: dict[str, str],
@@ -225,8 +189,8 @@ def _says_recent(question: str) -> bool:
 
 
 def _cited_within(result: QuestionResult, days: int) -> bool:
-    asked = _date(result.as_of)
-    dated = [_date(d) for d in result.cited_dates]
+    asked = day_or_none(result.as_of)
+    dated = [day_or_none(d) for d in result.cited_dates]
     return bool(asked) and any(d is not None and 0 <= (asked - d).days <= days for d in dated)
 
 

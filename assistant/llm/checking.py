@@ -28,6 +28,7 @@ from assistant.answer import Citation, Passage
 from assistant.grounding import (answer_sentences, citation_numbers, local_missing_facts, strip_markers, unsupported_facts,
                                  word_support)
 from assistant.llm.text import REDACTED, looks_like_instruction, neutralise_markup, normalise_citations, tidy
+from assistant.timeframe import day_or_none
 from ingest.sentences import split_sentences
 
 MIN_WORD_SUPPORT = 0.5
@@ -134,7 +135,7 @@ class CitationChecker:
 
     def _judge(self, sentence: SentenceCheck, numbers: list[int], passages: list[Passage], spans, offsets, similarity) -> None:
         cited = [passages[n - 1] for n in numbers]
-        evidence = [(p.text, _date(p.date)) for p in cited]
+        evidence = [(p.text, day_or_none(p.date)) for p in cited]
         sentence.missing = local_missing_facts(sentence.text, evidence)
         sentence.words = word_support(sentence.text, [p.text for p in cited])
         sentence.quotes, best = {}, 0.0
@@ -203,8 +204,3 @@ def _with_markers(text: str, numbers: list[int]) -> str:
     return f"{text} {markers}"
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None

@@ -13,7 +13,6 @@ unreachable server is a BackendError within seconds.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from assistant.errors import BackendError, ConfigError
+from assistant.extras import require as require_extra
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,7 @@ class BackendSpec:
 def require(spec: BackendSpec) -> None:
     """Raise BackendError naming the extra to install when a module of the backend is missing."""
     for module in spec.modules:
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            raise BackendError(f"The {spec.name} backend needs the optional package {module.split('.')[0].replace('_', '-')!r}, "
-                               f"which is not installed ({exc}). Install it with: pip install 'news-assistant[{spec.extra}]'") from None
+        require_extra(module, spec.extra, f"The {spec.name} backend")
 
 
 def chat_model(name: str, settings: Settings):

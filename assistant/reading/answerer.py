@@ -19,11 +19,11 @@ from assistant.answer import Answer, Passage
 from assistant.dates import find_time_expressions
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
-from assistant.reading.compose import Finding, article_date, compose
+from assistant.reading.compose import Finding, compose
 from assistant.reading.refuse import Calibration, anchor_coverage, rank_prior
 from assistant.reading.read import Span, SpanReader
 from assistant.terms import terms
-from assistant.timeframe import asks_for_latest
+from assistant.timeframe import asks_for_latest, day_or_none
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class ReaderAnswerer:
         """News revises itself: when dated articles give different answers that the reader is nearly as sure of, the
         newest one leads and the one before it is named with its date. Asking for the "latest" or "current" value
         makes the newest lead even when it is read a little less surely."""
-        best_date = article_date(read[best.passage])
+        best_date = day_or_none(read[best.passage].date)
         if best_date is None:
             return best, None
         gap = REVISION_GAP * (2 if asks_for_latest(question) else 1)
@@ -116,7 +116,7 @@ class ReaderAnswerer:
             if span is best:
                 continue
             passage = read[span.passage]
-            day = article_date(passage)
+            day = day_or_none(passage.date)
             if day is None or passage.article_id in seen_articles:
                 continue
             seen_articles.add(passage.article_id)

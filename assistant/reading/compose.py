@@ -1,5 +1,5 @@
 """Compose the answer: the short answer (the reader's span, a relative date resolved against the article's date),
-the sentence it comes from, quoted and cited, within MAX_WORDS."""
+the sentence it comes from, quoted and cited, within MAX_ANSWER_WORDS."""
 
 from __future__ import annotations
 
@@ -7,20 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from assistant.answer import Answer, Citation, Passage
+from assistant.answer import MAX_ANSWER_WORDS, Answer, Citation, Passage
 from assistant.dates import at_granularity, find_time_expressions, format_day_of
 from assistant.reading.read import Span
+from assistant.timeframe import day_or_none
 from ingest.sentences import split_sentences
-
-MAX_WORDS = 60  # the whole answer text, short answer and quote together
-
-
-def article_date(passage: Passage) -> date | None:
-    try:
-        return date.fromisoformat(passage.date) if passage.date else None
-    except ValueError:
-        return None
-
 
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence(s) of `text` that hold characters start..end."""
@@ -82,13 +73,13 @@ def compose(question: str, kind: str, span: Span, passage: Passage, confidence: 
     value an older article gave is named after it with its date, cited too ("£3.5m … Earlier: £2m (12 June 2023)")."""
     findings = [Finding(span, passage)] + ([earlier] if earlier else [])
     parts, citations = [], []
-    budget = MAX_WORDS
+    budget = MAX_ANSWER_WORDS
     short_text = ""
     for number, finding in enumerate(findings, start=1):
         text = finding.passage.text
         start, end = sentence_around(text, finding.span.start, finding.span.end)
         sentence = text[start:end]
-        lead = short_answer(finding.span, sentence, start, article_date(finding.passage), granularity) if short else ""
+        lead = short_answer(finding.span, sentence, start, day_or_none(finding.passage.date), granularity) if short else ""
         if number == 1:
             short_text = lead
         if number > 1:
