@@ -52,11 +52,11 @@ eval-news: setup
 bench: setup
 	$(BIN)/python -m benchmarks --repeat 1
 
-# Train the span reader (resumable: run again after a stop; ~2 h on 2 cores), export it as int8 ONNX to
+# Train the span reader (resumable: run again after a stop; ~2.5 h on 2 cores when idle), export it as int8 ONNX to
 # assistant/models/span-reader-int8.onnx, then validate on the held-out QA paragraphs and store the calibration.
 READER_WORK ?= $(HOME)/.cache/news-assistant/span-reader-train
 train-reader: setup
-	$(BIN)/python tools/train_span_reader.py train --work $(READER_WORK) --epochs 1 --max-steps 2000
+	$(BIN)/python tools/train_span_reader.py train --work $(READER_WORK) --epochs 1 --max-steps 3500
 	$(BIN)/python tools/train_span_reader.py export --work $(READER_WORK)
 	$(MAKE) validate-reader
 
