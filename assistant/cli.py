@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 import logging
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 

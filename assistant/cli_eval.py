@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from assistant.cli import _assistant, _fail, user_errors

@@ -27,8 +27,8 @@ import numpy as np
 
 from assistant.answer import MAX_ANSWER_WORDS, Answer, Citation, Passage
 from assistant.dates import at_granularity, find_time_expressions
-from assistant.question import QuestionAnalysis, analyse
 from assistant.names import SpanMatch, names
+from assistant.question import QuestionAnalysis, analyse
 from assistant.spans import MONEY, PERCENT, amounts, people, places
 from assistant.terms import terms, words
 from assistant.timeframe import day_or_none

@@ -13,13 +13,26 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import (BBC, DEV, NAIVE_CHUNK_OVERLAP, NAIVE_CHUNK_SIZE, WORK, article_classes, corpus_files, emit,
-                               hit_at_k, load_questions, machine_load, offline, run_child, source_of)
+from benchmarks.common import (
+    BBC,
+    DEV,
+    NAIVE_CHUNK_OVERLAP,
+    NAIVE_CHUNK_SIZE,
+    WORK,
+    article_classes,
+    corpus_files,
+    emit,
+    hit_at_k,
+    load_questions,
+    machine_load,
+    offline,
+    run_child,
+    source_of,
+)
 
 
 def child_project(data: Path, corpus: Path, backend: str | None) -> None:

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.collections import NAME_RULE, name_problem
+from assistant.conversation import Turn
 from assistant.errors import ConfigError, InputError, StoreInUseError
 from assistant.history import History
-from assistant.conversation import Turn
 from ingest.uploads import extract_zip, ingest_uploads, stage
 
 from conftest import write_folder

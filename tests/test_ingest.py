@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant
-from assistant.errors import InputError, StoreInUseError, StoreMismatchError
+from assistant.errors import InputError, StoreMismatchError
 
 from conftest import write_folder as _folder
 

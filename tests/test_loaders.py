@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.decoding import LoadError, decode_bytes
-from ingest.loaders import LOADERS, load_file, load_html, load_json, load_jsonl, load_text
+from ingest.loaders import LOADERS, load_file, load_html, load_json, load_text
 
 from conftest import REPO, SEED_FILE
 

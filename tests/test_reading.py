@@ -10,8 +10,8 @@ from assistant.answer import Passage
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import compose, sentence_around, short_answer, trim_words
-from assistant.reading.refuse import Calibration, fit_span_calibration, rank_prior
 from assistant.reading.read import Span, SpanReader
+from assistant.reading.refuse import Calibration, fit_span_calibration, rank_prior
 
 from conftest import SEED_FILE
 

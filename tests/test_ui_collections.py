@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from test_ui_daily import ARGS, ANSWER_TIMEOUT, wait_answer
 from ui.app import launch
 
 from conftest import free_port, write_folder
+from test_ui_daily import ANSWER_TIMEOUT, ARGS, wait_answer
 
 CHROMIUM = "/usr/bin/chromium"
 BRIDGE = """Title: Tamsin Bridge opens in Norvale

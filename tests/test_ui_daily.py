@@ -25,10 +25,10 @@ from assistant.cli_ui import example_questions
 from assistant.conversation import Turn
 from assistant.evaluation.questions import load_questions
 from assistant.history import History
-from test_ui import CHROMIUM, LAVROV, SEED_TITLE, SEEDS_DIR, collection  # noqa: F401 (collection: a fixture)
 from ui.app import launch
 
 from conftest import free_port
+from test_ui import CHROMIUM, LAVROV, SEED_TITLE, SEEDS_DIR, collection  # noqa: F401 (collection: a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -37,8 +37,8 @@ from assistant.history import History, StoredConversation, conversation_markdown
 from assistant.net import is_loopback
 from assistant.question import MAX_QUESTION_CHARS, check_question
 from ui import render
-from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env  # noqa: F401 (re-exported)
 from ui.collections import AssistantPool, CollectionControls, collection_panel, wire_collections
+from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env  # noqa: F401 (re-exported)
 from ui.session import SHOWN_QUESTION_CHARS, Chat, ChatSession, Shown, Waiting, message, shown_question  # noqa: F401
 
 if TYPE_CHECKING:

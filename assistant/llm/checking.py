@@ -19,14 +19,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Callable
 
 import numpy as np
 
 from assistant.answer import Citation, Passage
-from assistant.grounding import (answer_sentences, citation_numbers, local_missing_facts, strip_markers, unsupported_facts,
-                                 word_support)
+from assistant.grounding import (
+    answer_sentences,
+    citation_numbers,
+    local_missing_facts,
+    strip_markers,
+    unsupported_facts,
+    word_support,
+)
 from assistant.llm.text import REDACTED, looks_like_instruction, neutralise_markup, normalise_citations, tidy
 from assistant.timeframe import day_or_none
 from ingest.sentences import split_sentences

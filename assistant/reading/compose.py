@@ -13,6 +13,7 @@ from assistant.reading.read import Span
 from assistant.timeframe import day_or_none
 from ingest.sentences import split_sentences
 
+
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence(s) of `text` that hold characters start..end."""
     spans = split_sentences(text)
