@@ -80,7 +80,9 @@ def compose(question: str, kind: str, span: Span, passage: Passage, confidence: 
         text = finding.passage.text
         start, end = sentence_around(text, finding.span.start, finding.span.end)
         sentence = text[start:end]
-        lead = short_answer(finding.span, sentence, start, day_or_none(finding.passage.date), granularity) if short else ""
+        lead = (
+            short_answer(finding.span, sentence, start, day_or_none(finding.passage.date), granularity) if short else ""
+        )
         if number == 1:
             short_text = lead
         if number > 1:
