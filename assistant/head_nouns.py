@@ -83,7 +83,8 @@ _WHICH = re.compile(
 )
 _CALLED = re.compile(r"\b(?:called|named|known as)\s*\??$", re.IGNORECASE)
 _SOLD_FOR = re.compile(
-    r"\bwhat\b.*(?:\b(?:sell|sold|fetch|fetched|go|went|auctioned)\s+for\b|\bcosts?\b|\b(?:cost|pay|paid|charge|charged|earn|earned|raise|raised)\s*\??$)",
+    r"\bwhat\b.*(?:\b(?:sell|sold|fetch|fetched|go|went|auctioned)\s+for\b|\bcosts?\b|"
+    r"\b(?:cost|pay|paid|charge|charged|earn|earned|raise|raised)\s*\??$)",
     re.IGNORECASE,
 )
 

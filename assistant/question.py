@@ -152,7 +152,8 @@ def analyse(question: str) -> QuestionAnalysis:
     if answer_type == "number" and re.search(r"\b(percent|percentage|per cent|%)", lowered):
         answer_type = "percent"
     elif answer_type == "number" and re.search(
-        r"\b(cost|price|worth|paid|pay|spend|spent|earn|earned|profit|profits|revenue|sales|money|fine|fined|salary|budget|sum|loss|losses|deal|bid|fee|value|valued|raise|raised|charge|charged|charges|fare|fares|sell|sold)\b",
+        r"\b(cost|price|worth|paid|pay|spend|spent|earn|earned|profit|profits|revenue|sales|money|fine|fined|salary|"
+        r"budget|sum|loss|losses|deal|bid|fee|value|valued|raise|raised|charge|charged|charges|fare|fares|sell|sold)\b",
         lowered,
     ):
         answer_type = "money"

@@ -378,7 +378,9 @@ def test_markdown_export_downloads_with_citations(page, stored):
 # ---- 4. feedback -> question set -> assistant eval --------------------------------------------------------
 
 
-def test_feedback_is_stored_and_becomes_a_question_set_that_eval_runs(page, stored, history, collection, tmp_path):  # noqa: F811
+def test_feedback_is_stored_and_becomes_a_question_set_that_eval_runs(
+    page, stored, history, collection, tmp_path  # noqa: F811 (collection: the fixture imported from test_ui)
+):
     from playwright.sync_api import expect
 
     open_stored(page)

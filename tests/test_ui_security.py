@@ -108,7 +108,12 @@ def test_a_foreign_origin_cannot_ask_or_upload(open_server):
         status, body, _ = request(f"{url}{path}", b"{}", {"Content-Type": "application/json", "Origin": EVIL})
         assert status == 403, (path, status, body)
         assert b"another site" in body and EVIL.encode() in body, body
-    for origin in ("null", f"http://127.0.0.1:{int(port) + 1}", f"https://127.0.0.1:{port}", f"http://evil.example:{port}"):
+    for origin in (
+        "null",
+        f"http://127.0.0.1:{int(port) + 1}",
+        f"https://127.0.0.1:{port}",
+        f"http://evil.example:{port}",
+    ):
         assert ask_call(url, {"Origin": origin})[0] == 403, origin
     assert upload(url, {"Origin": EVIL})[0] == 403
 

@@ -25,12 +25,14 @@ LINK_REMOVED = "(link removed)"
 # Control tokens of common chat templates (ChatML, Llama 2/3, Gemma, Mistral): as article text they could open a new
 # turn.
 _CONTROL = re.compile(
-    r"<\|[^<>|\n]{0,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|<\|?(?:im_start|im_end|endoftext|eot_id)\|?>",
+    r"<\|[^<>|\n]{0,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|"
+    r"<\|?(?:im_start|im_end|endoftext|eot_id)\|?>",
     re.IGNORECASE,
 )
 _FAKE_MARKER = re.compile(r"\[(\d{1,3})\]")
 _INSTRUCTION = re.compile(
-    r"""\b(?:ignore|disregard|forget|override|bypass)\b\W+(?:\w+\W+){0,4}?(?:instructions?|prompts?|rules|directions|guidelines|directives)\b
+    r"""\b(?:ignore|disregard|forget|override|bypass)\b\W+(?:\w+\W+){0,4}?
+        (?:instructions?|prompts?|rules|directions|guidelines|directives)\b
       | \b(?:system|developer)\s+(?:prompt|message|instructions?)\b
       | \byou\s+are\s+now\b
       | \b(?:new|updated|real)\s+instructions?\s*:
