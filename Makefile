@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 QUESTION ?= When did Lavrov visit Pakistan?
 
-.PHONY: setup run ask test test-fast eval-seeds eval-bbc eval-bbc-test eval-news train-reader validate-reader train-answerer train-ranker bench clean
+.PHONY: setup run ask lint test test-fast eval-seeds eval-bbc eval-bbc-test eval-news train-reader validate-reader train-answerer train-ranker bench clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,10 @@ run: setup
 ask: setup
 	$(BIN)/assistant ask "$(QUESTION)"
 
-test: setup
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint
 	$(BIN)/python -m pytest -q
 
 test-fast: setup

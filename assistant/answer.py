@@ -96,7 +96,9 @@ class Answer:
         return "\n".join(lines)
 
     @classmethod
-    def refusal(cls, question: str, kind: str = "other", confidence: float = 0.0, backend: str = "extractive", reason: str = "") -> "Answer":
+    def refusal(
+        cls, question: str, kind: str = "other", confidence: float = 0.0, backend: str = "extractive", reason: str = ""
+    ) -> "Answer":
         text = "The articles don't answer this question."
         if reason:
             text = f"{text} {reason}"

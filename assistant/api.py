@@ -40,7 +40,9 @@ class Assistant:
     Heavy parts (the embedding model, Chroma, the BM25 index) are opened on first use.
     """
 
-    def __init__(self, data_dir: str | os.PathLike | None = None, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(
+        self, data_dir: str | os.PathLike | None = None, settings: Settings | None = None, **overrides: Any
+    ) -> None:
         base = settings or Settings.load()
         values = {**base.__dict__, **{k: v for k, v in overrides.items() if v is not None}}
         if data_dir:
@@ -108,12 +110,21 @@ class Assistant:
     def signature(self) -> dict[str, Any]:
         """What the store must have been built with: model, dimension, chunker settings."""
         embedder = self.embedder
-        chunker = f"v{CHUNKER_VERSION} cl100k chunk={self.settings.chunk_tokens} overlap={self.settings.chunk_overlap_tokens} max_model_tokens={embedder.max_tokens}"
+        chunker = (
+            f"v{CHUNKER_VERSION} cl100k chunk={self.settings.chunk_tokens} "
+            f"overlap={self.settings.chunk_overlap_tokens} max_model_tokens={embedder.max_tokens}"
+        )
         return {"embedding_model": embedder.model_id, "embedding_dimension": embedder.dimension, "chunker": chunker}
 
     # ---- ingest -----------------------------------------------------------------------------------
 
-    def ingest(self, path: str | os.PathLike, sync: bool = False, progress: bool | Callable[[int, int, str], None] = False, rebuild: bool = False) -> IngestSummary:
+    def ingest(
+        self,
+        path: str | os.PathLike,
+        sync: bool = False,
+        progress: bool | Callable[[int, int, str], None] = False,
+        rebuild: bool = False,
+    ) -> IngestSummary:
         """Ingest a folder or file of articles; returns what was added, updated, skipped and why.
 
         sync: also delete articles whose files are gone from the folder.
@@ -127,7 +138,13 @@ class Assistant:
             if rebuild:
                 self._drop_store()
             embedder = self.embedder
-            chunker = Chunker(count_tokens, embedder.count_tokens, embedder.max_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+            chunker = Chunker(
+                count_tokens,
+                embedder.count_tokens,
+                embedder.max_tokens,
+                self.settings.chunk_tokens,
+                self.settings.chunk_overlap_tokens,
+            )
             ingestor = Ingestor.from_settings(self.store, embedder, chunker, self.settings)
             summary = ingestor.ingest(path, sync=sync, progress=progress)
             self._chains.clear()
@@ -195,7 +212,8 @@ class Assistant:
     def ask_stream(self, question: str, k: int | None = None, *, date_from: date | str | None = None,
                    date_to: date | str | None = None, source: str | None = None, mode: str = "hybrid",
                    backend: str | None = None, as_of: date | str | None = None) -> Iterator[str | Answer]:
-        """Like `ask`, streamed: yields text pieces as an LLM backend writes them, then the checked Answer (always last).
+        """Like `ask`, streamed: yields text pieces as an LLM backend writes them, then the checked Answer (always
+        last).
 
         The pieces are the model's draft; the Answer is what its citations support. A backend that
         does not stream (extractive) yields the Answer alone.
@@ -213,7 +231,8 @@ class Assistant:
                      date_to: date | str | None = None, source: str | None = None, as_of: date | str | None = None,
                      mode: str = "hybrid"):
         """A LangChain BaseRetriever over the collection, for your own chains: each Document is a passage found as
-        `retrieve` finds it, with chunk_id, article_id, title, date and source in its metadata (assistant/retriever.py)."""
+        `retrieve` finds it, with chunk_id, article_id, title, date and source in its metadata
+        (assistant/retriever.py)."""
         from assistant.retriever import AssistantRetriever
 
         _check_k(k)

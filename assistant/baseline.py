@@ -28,10 +28,28 @@ class OverlapAnswerer:
             return Answer.refusal(question, analysis.kind, backend="overlap")
         _, passage, span = best
         quote = passage.text[span.start:span.end]
-        citation = Citation(1, passage.article_id, passage.source, passage.title, passage.date, passage.url, quote,
-                            passage.start + span.start, passage.start + span.end, passage.text, passage.start, passage.end)
-        return Answer(question=question, text=f"{' '.join(quote.split()[:58])} [1]", citations=[citation], confidence=1.0,
-                      kind=analysis.kind, backend="overlap")
+        citation = Citation(
+            1,
+            passage.article_id,
+            passage.source,
+            passage.title,
+            passage.date,
+            passage.url,
+            quote,
+            passage.start + span.start,
+            passage.start + span.end,
+            passage.text,
+            passage.start,
+            passage.end,
+        )
+        return Answer(
+            question=question,
+            text=f"{' '.join(quote.split()[:58])} [1]",
+            citations=[citation],
+            confidence=1.0,
+            kind=analysis.kind,
+            backend="overlap",
+        )
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
         """Not written as it goes: the Answer alone (the Answerer protocol, assistant/backends.py)."""

@@ -89,7 +89,8 @@ def _open_embedded(settings: Settings) -> ChromaHandle:
     except Timeout:
         raise StoreInUseError(
             f"The store in {settings.data_dir} is in use by another process (the chat page `assistant ui`, or another "
-            "command). To add articles while the page runs, upload them in the page (\"Add articles\", under Collection: "
+            "command). To add articles while the page runs, upload them in the page (\"Add articles\", under "
+            "Collection: "
             "files or a .zip of a folder). Or stop that process and run this again. For several processes at once, run "
             f"a Chroma server (`chroma run --path {path} --host 127.0.0.1 --port 8000`) and give every command and the "
             "page --chroma-url http://127.0.0.1:8000."
@@ -111,8 +112,10 @@ def _open_server(settings: Settings) -> ChromaHandle:
         raise ConfigError(f"chroma_url must look like http://HOST:PORT, got {settings.chroma_url!r}.")
     if not settings.allow_remote_chroma and not is_loopback(url.hostname):
         raise ConfigError(
-            f"chroma_url {settings.chroma_url} is not on this machine. The Chroma server has no authentication, so anyone who "
-            "reaches it can read and change the store. Put it on loopback, or set allow_remote_chroma (ASSISTANT_ALLOW_REMOTE_CHROMA=1) "
+            f"chroma_url {settings.chroma_url} is not on this machine. The Chroma server has no authentication, so "
+            f"anyone who "
+            "reaches it can read and change the store. Put it on loopback, or set allow_remote_chroma "
+            "(ASSISTANT_ALLOW_REMOTE_CHROMA=1) "
             "if the network is private."
         )
     port = url.port or (443 if url.scheme == "https" else 8000)

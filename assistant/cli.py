@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 import logging
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -88,8 +88,13 @@ class _Program(click.Group):
 @click.group(cls=_Program)
 @click.option("--data-dir", envvar=None, help="Store directory (setting data_dir, env ASSISTANT_DATA_DIR).")
 @click.option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000 (setting chroma_url).")
-@click.option("--collection", help="The collection to ask or fill (setting collection, default 'articles'); see `assistant collections`.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file (env ASSISTANT_CONFIG).")
+@click.option(
+    "--collection",
+    help="The collection to ask or fill (setting collection, default 'articles'); see `assistant collections`.",
+)
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="A TOML config file (env ASSISTANT_CONFIG)."
+)
 @click.option("--log-level", help="DEBUG, INFO, WARNING (setting log_level).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="news-assistant")
@@ -98,7 +103,12 @@ def main(ctx: click.Context, data_dir, chroma_url, collection, config_file, log_
     """Ask questions of a news-article collection; answers cite the passages they rest on."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    ctx.obj["overrides"] = {"data_dir": data_dir, "chroma_url": chroma_url, "collection": collection, "log_level": log_level}
+    ctx.obj["overrides"] = {
+        "data_dir": data_dir,
+        "chroma_url": chroma_url,
+        "collection": collection,
+        "log_level": log_level,
+    }
     ctx.obj["config_file"] = config_file
 
 
@@ -124,7 +134,11 @@ def _assistant(ctx: click.Context, **overrides):
 @click.argument("path", type=click.Path())
 @click.option("--sync", is_flag=True, help="Also delete stored articles whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Drop the collection first (after changing model or chunker settings).")
-@click.option("--follow-symlinks", is_flag=True, help="Also read symbolic links that point outside PATH (setting follow_symlinks; off: they are listed, not read).")
+@click.option(
+    "--follow-symlinks",
+    is_flag=True,
+    help="Also read symbolic links that point outside PATH (setting follow_symlinks; off: they are listed, not read).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @user_errors
@@ -143,7 +157,9 @@ def ingest(ctx, path, sync, rebuild, follow_symlinks, as_json) -> None:
 @click.option("--from", "date_from", help="Only articles dated on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Only articles dated on or before YYYY-MM-DD.")
 @click.option("--source", help="Only articles whose source path starts with this (e.g. bbc/sport).")
-@click.option("--as-of", "as_of", help="The date of asking, YYYY-MM-DD: nothing newer is used; 'this week' means the week before.")
+@click.option(
+    "--as-of", "as_of", help="The date of asking, YYYY-MM-DD: nothing newer is used; 'this week' means the week before."
+)
 @click.option("--backend", help="Answer backend: extractive, openai, ollama, llamacpp (setting backend).")
 @click.option("--base-url", help="LLM server URL, e.g. http://127.0.0.1:8080/v1 (setting llm_base_url).")
 @click.option("--model", help="LLM model name (setting llm_model).")
@@ -243,8 +259,10 @@ def info(ctx, as_json) -> None:
     click.echo(f"articles:  {stats['articles']} ({stats['duplicates']} duplicate files stored once)")
     click.echo(f"chunks:    {stats['chunks']}")
     if stats.get("unfinished_chunks"):
-        click.echo(f"           (and {stats['unfinished_chunks']} chunks an interrupted ingest left unfinished: never used "
-                   "for answers; the next `assistant ingest` removes them)")
+        click.echo(
+            f"           (and {stats['unfinished_chunks']} chunks an interrupted ingest left unfinished: never used "
+            "for answers; the next `assistant ingest` removes them)"
+        )
     click.echo(f"dates:     {stats['first_date'] or '-'} to {stats['last_date'] or '-'}")
     click.echo(f"model:     {stats['embedding_model']} ({stats['embedding_dimension']} dimensions)")
     click.echo(f"chunker:   {stats['chunker']}")
@@ -274,7 +292,9 @@ def list_collections_command(ctx, as_json=False) -> None:
         click.echo(json.dumps([i.to_dict() for i in infos], indent=2))
         return
     if not infos:
-        click.echo("No collections yet: `assistant ingest PATH` fills one (`articles` unless --collection NAME is given).")
+        click.echo(
+            "No collections yet: `assistant ingest PATH` fills one (`articles` unless --collection NAME is given)."
+        )
         return
     rows = [("", "name", "articles", "chunks", "dates", "embedding model")]
     rows += [("*" if i.name == current else "", i.name, str(i.articles), str(i.chunks),

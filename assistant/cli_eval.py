@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from assistant.cli import _assistant, _fail, user_errors
@@ -22,7 +20,10 @@ THRESHOLDS = {
 @click.option("--corpus", type=click.Path(exists=True), help="Ingest this folder first (skipped when unchanged).")
 @click.option("-k", type=click.IntRange(1, 100), help="Passages retrieved per question (setting k).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write eval.json, eval.md and eval.html here.")
-@click.option("--compare", help="Comma-separated configurations run side by side: hybrid, dense, bm25, bm25-k1, or a backend name.")
+@click.option(
+    "--compare",
+    help="Comma-separated configurations run side by side: hybrid, dense, bm25, bm25-k1, or a backend name.",
+)
 @click.option("--min-accuracy", type=float, help="Exit 1 if answer accuracy is below this.")
 @click.option("--min-hit", type=float, help="Exit 1 if retrieval hit@k is below this.")
 @click.option("--min-cited", type=float, help="Exit 1 if the share of answers citing a gold article is below this.")
@@ -65,7 +66,9 @@ def eval_command(ctx, questions, corpus, k, out_dir, compare, quiet, ignore_as_o
             if failed:
                 click.echo(f"\n{name}: {len(failed)} failed")
                 for qid, kind, why, question, answer, expected in failed:
-                    click.echo(f"  {qid} [{kind}] {why}: {question}\n      answer: {answer}\n      expected: {expected}")
+                    click.echo(
+                        f"  {qid} [{kind}] {why}: {question}\n      answer: {answer}\n      expected: {expected}"
+                    )
     if out_dir:
         paths = write_report(result, out_dir)
         click.echo("\nwrote " + ", ".join(str(p) for p in paths.values()))

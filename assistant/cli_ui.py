@@ -40,12 +40,21 @@ def _is_seed_collection(assistant) -> bool:
 
 
 @click.command("ui")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Any other than loopback needs ASSISTANT_UI_AUTH=user:password (or --insecure-no-login).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Any other than loopback needs ASSISTANT_UI_AUTH=user:password "
+    "(or --insecure-no-login).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="Port to listen on.")
-@click.option("--examples", "examples_path", type=click.Path(exists=True),
-              help="A questions.jsonl (or a folder holding one) whose first 3 answerable questions are offered as examples. "
-                   "Default: the seeds' set for the bundled collection, else DATA_DIR/questions.jsonl.")
+@click.option(
+    "--examples",
+    "examples_path",
+    type=click.Path(exists=True),
+    help="A questions.jsonl (or a folder holding one) whose first 3 answerable questions are offered as examples. "
+    "Default: the seeds' set for the bundled collection, else DATA_DIR/questions.jsonl.",
+)
 @click.option("--insecure-no-login", is_flag=True,
               help="Serve a --host other than loopback without a login (anyone who reaches it can use the chat).")
 @click.option("--allow-host", "allowed_hosts", multiple=True, metavar="NAME",
@@ -79,14 +88,27 @@ def _serve(ctx, host: str, port: int, examples_path: str | None, insecure_no_log
     from ui.app import launch  # gradio: imported only once there is something to serve
 
     with _assistant(ctx) as assistant:
-        click.echo("Opening the collection (the default store, when empty, gets the bundled seed articles first)…", err=True)
+        click.echo(
+            "Opening the collection (the default store, when empty, gets the bundled seed articles first)…", err=True
+        )
         summary = assistant.ensure_collection()
         if summary is not None:
             click.echo(f"Ingested the bundled seeds: {summary.describe().splitlines()[0]}", err=True)
         stats = assistant.info()
-        click.echo(f"{stats['articles']} articles, {stats['chunks']} chunks, {stats['first_date'] or '-'} to {stats['last_date'] or '-'}.", err=True)
-        demo, url = launch(assistant, host=host, port=port, examples=example_questions(assistant, examples_path), auth=auth,
-                           insecure_no_login=insecure_no_login, allowed_hosts=allowed_hosts)
+        click.echo(
+            f"{stats['articles']} articles, {stats['chunks']} chunks, {stats['first_date'] or '-'} to "
+            f"{stats['last_date'] or '-'}.",
+            err=True,
+        )
+        demo, url = launch(
+            assistant,
+            host=host,
+            port=port,
+            examples=example_questions(assistant, examples_path),
+            auth=auth,
+            insecure_no_login=insecure_no_login,
+            allowed_hosts=allowed_hosts,
+        )
         click.echo(f"Chat at {url}  (Ctrl+C to stop)")
         try:
             demo.block_thread()

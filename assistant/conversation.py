@@ -97,7 +97,9 @@ def condense(question: str, history: Sequence[str]) -> str:
     own = {w.lower() for w in _words(question)}
     previous = history[-1]
     replaced = _replaced_names(previous, question)
-    carried = [w for w in topic_words(previous) if w.lower() not in own and w.lower() not in replaced][:MAX_CONTEXT_WORDS]
+    carried = [w for w in topic_words(previous) if w.lower() not in own and w.lower() not in replaced][
+        :MAX_CONTEXT_WORDS
+    ]
     if not carried:
         return question
     return f"{question} ({' '.join(carried)})"

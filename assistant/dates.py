@@ -13,27 +13,63 @@ from datetime import date, timedelta
 
 from assistant.terms import NUMBER_WORDS
 
-MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _NUMBER_WORDS = {w: n for w, n in NUMBER_WORDS.items() if 1 <= n <= 20} | {"a": 1, "an": 1}  # "two weeks ago"
 
-_MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_MONTH = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 _SEASON = r"(?P<season>spring|summer|autumn|fall|winter)"
 _QUARTER = r"(?:q(?P<qn>[1-4])|(?P<qw>first|second|third|fourth|1st|2nd|3rd|4th) quarter)"
 _PATTERNS = [
     ("iso", r"\b(?P<year>(?:19|20)\d{2})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
     ("numeric", r"\b(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>(?:19|20)\d{2})\b"),
-    ("quarter", rf"\b(?:the\s+)?{_QUARTER}(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d{{2}})|\s+of\s+(?P<rel>this|last|next) year)?\b"),
-    ("season", rf"\b(?:the\s+)?(?:(?P<rel>this|last|next)\s+)?{_SEASON}(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d{{2}})|"
-               rf"\s+of\s+(?P<yrel>this|last|next) year)?\b"),
-    ("endof", r"\b(?:by\s+)?(?P<edge>the end|the start|the beginning|the middle) of (?P<rel>this|last|next) (?P<unit>year|month|week)\b"),
+    (
+        "quarter",
+        rf"\b(?:the\s+)?{_QUARTER}(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d{{2}})|\s+of\s+(?P<rel>this|last|next) year)?\b",
+    ),
+    (
+        "season",
+        rf"\b(?:the\s+)?(?:(?P<rel>this|last|next)\s+)?{_SEASON}(?:\s+(?:of\s+)?(?P<year>(?:19|20)\d{{2}})|"
+        rf"\s+of\s+(?P<yrel>this|last|next) year)?\b",
+    ),
+    (
+        "endof",
+        r"\b(?:by\s+)?(?P<edge>the end|the start|the beginning|the middle) of (?P<rel>this|last|next) (?P<unit>year|"
+        r"month|week)\b",
+    ),
     ("dmy", rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+(?P<year>\d{{4}}))?\b"),
     ("mdy", rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{{4}}))?\b"),
-    ("my", rf"\b(?:(?P<early>early|late|mid|end of|beginning of|the end of|the start of)\s+)?{_MONTH}(?:\s+(?P<year>\d{{4}})|\s+(?P<rel>this|last|next) year)?\b"),
+    (
+        "my",
+        rf"\b(?:(?P<early>early|late|mid|end of|beginning of|the end of|"
+        rf"the start of)\s+)?{_MONTH}(?:\s+(?P<year>\d{{4}})|\s+(?P<rel>this|last|next) year)?\b",
+    ),
     ("relyear", r"\b(?P<rel>this|last|next|past|previous) (?P<unit>year|month|week)\b"),
-    ("ago", rf"\b(?P<n>\d+|{'|'.join(w for w in _NUMBER_WORDS if w != 'an')}) (?P<unit>years?|months?|weeks?|days?) ago\b"),
-    ("weekday", r"\b(?P<rel>on|last|this|next)?\s?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"),
+    (
+        "ago",
+        rf"\b(?P<n>\d+|{'|'.join(w for w in _NUMBER_WORDS if w != 'an')}) (?P<unit>years?|months?|weeks?|days?) ago\b",
+    ),
+    (
+        "weekday",
+        r"\b(?P<rel>on|last|this|next)?\s?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    ),
     ("deixis", r"\b(?P<word>yesterday|today|tomorrow|tonight)\b"),
     ("decade", r"\b(?:the\s+)?(?P<decade>(?:1[89]|20)\d0)s\b"),
     ("year", r"\b(?P<year>(?:1[89]|20)\d{2})\b"),
@@ -64,7 +100,11 @@ def find_time_expressions(sentence: str, published: date | None, future: bool | 
         for match in pattern.finditer(sentence):
             if any(match.start() < end and start < match.end() for start, end in taken):
                 continue
-            if name == "my" and match["month"].lower() == "may" and not (match["year"] or match["rel"] or _month_context(sentence, match.start())):
+            if (
+                name == "my"
+                and match["month"].lower() == "may"
+                and not (match["year"] or match["rel"] or _month_context(sentence, match.start()))
+            ):
                 continue  # "may" the verb
             resolved, granularity = _resolve(name, match, published, future)
             if resolved is None and granularity == "skip":
@@ -113,7 +153,11 @@ def _resolve(name: str, m: re.Match, published: date | None, future: bool = Fals
             year = published.year + {"this": 0, "last": -1, "next": 1}[m["rel"].lower()]
         elif published:
             current = (published.month - 1) // 3 + 1
-            year = published.year + (1 if future and number < current else 0) - (1 if not future and number > current else 0)
+            year = (
+                published.year
+                + (1 if future and number < current else 0)
+                - (1 if not future and number > current else 0)
+            )
         else:
             return f"Q{number}", "quarter"
         return f"Q{number} {year}", "quarter"

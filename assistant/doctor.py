@@ -12,8 +12,10 @@ from importlib.resources import files
 PACKAGES = ("news-assistant", "gradio", "chromadb", "torch", "onnxruntime", "spacy", "transformers", "langchain-core",
             "sentence-transformers", "tiktoken")
 ADVISORIES_FILE = "advisories.toml"
-NOT_AN_AUDIT = ("This is a list kept by the project (assistant/advisories.toml), not an online audit: nothing was looked up, "
-                "and the vulnerability services are unreachable here, so pip-audit checks nothing.")
+NOT_AN_AUDIT = (
+    "This is a list kept by the project (assistant/advisories.toml), not an online audit: nothing was looked up, "
+    "and the vulnerability services are unreachable here, so pip-audit checks nothing."
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,9 @@ def load_advisories(text: str | None = None) -> list[Advisory]:
     for number, entry in enumerate(entries, 1):
         missing = [f for f in fields if not isinstance(entry.get(f), str)]
         if missing:
-            raise ValueError(f"{ADVISORIES_FILE}: advisory {number} ({entry.get('id', '?')}) lacks {', '.join(missing)}")
+            raise ValueError(
+                f"{ADVISORIES_FILE}: advisory {number} ({entry.get('id', '?')}) lacks {', '.join(missing)}"
+            )
         advisories.append(Advisory(**{f: entry[f] for f in fields}))
     return advisories
 

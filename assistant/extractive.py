@@ -27,8 +27,8 @@ import numpy as np
 
 from assistant.answer import MAX_ANSWER_WORDS, Answer, Citation, Passage
 from assistant.dates import at_granularity, find_time_expressions
-from assistant.question import QuestionAnalysis, analyse
 from assistant.names import SpanMatch, names
+from assistant.question import QuestionAnalysis, analyse
 from assistant.spans import MONEY, PERCENT, amounts, people, places
 from assistant.terms import terms, words
 from assistant.timeframe import day_or_none
@@ -38,10 +38,35 @@ CONFIDENCE_SCALE = 1.6
 RUNNER_UP_MARGIN = 3.0  # score gap (log-odds under the listwise ranker) below which the second sentence is quoted too
 WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
 MAX_CANDIDATES = 64  # sentences embedded per question: bounds latency
-FEATURES = ("meaning", "words", "focus", "context", "type", "rank", "position", "novelty", "specific", "clause", "length",
-            "untyped_meaning", "untyped_words", "untyped_specific", "reason_cue", "head", "specific_meaning", "reader")
-_REASON_CUE = re.compile(r"\b(because|after|over|due to|amid|following|demand\w*|protest\w*|in order to|so that|since|reason|blamed|caused|as a result|led to|prompted|concern\w* (?:about|over)|accus\w*)\b", re.IGNORECASE)
-_NEGATION = re.compile(r"\b(not|no|never|denied|denies|rejected|refused|failed|won't|didn't|doesn't|isn't|wasn't|cannot|can't)\b", re.IGNORECASE)
+FEATURES = (
+    "meaning",
+    "words",
+    "focus",
+    "context",
+    "type",
+    "rank",
+    "position",
+    "novelty",
+    "specific",
+    "clause",
+    "length",
+    "untyped_meaning",
+    "untyped_words",
+    "untyped_specific",
+    "reason_cue",
+    "head",
+    "specific_meaning",
+    "reader",
+)
+_REASON_CUE = re.compile(
+    r"\b(because|after|over|due to|amid|following|demand\w*|protest\w*|in order to|so that|since|reason|blamed|caused|"
+    r"as a result|led to|prompted|concern\w* (?:about|over)|accus\w*)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"\b(not|no|never|denied|denies|rejected|refused|failed|won't|didn't|doesn't|isn't|wasn't|cannot|can't)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -60,9 +85,15 @@ class Candidate:
 class ExtractiveAnswerer:
     """Answer = best sentence + the short answer in it, cited; or a refusal when the evidence is weak."""
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], idf: Callable[[str], float], min_confidence: float = 0.35,
-                 expand: Callable[[list[str]], list[Passage]] | None = None, expand_articles: int = 3,
-                 read: Callable[[list[str]], np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        embed: Callable[[list[str]], np.ndarray],
+        idf: Callable[[str], float],
+        min_confidence: float = 0.35,
+        expand: Callable[[list[str]], list[Passage]] | None = None,
+        expand_articles: int = 3,
+        read: Callable[[list[str]], np.ndarray] | None = None,
+    ) -> None:
         self.embed = embed
         self.read = read  # the fine-tuned reader (assistant.reader); without it, "reader" repeats "meaning"
         self.idf = idf
@@ -91,7 +122,8 @@ class ExtractiveAnswerer:
     # ---- candidates and features ------------------------------------------------------------------
 
     def _with_neighbours(self, passages: list[Passage]) -> list[Passage]:
-        """The retrieved passages, then the other chunks of the best few articles (all cited as retrieved for this question)."""
+        """The retrieved passages, then the other chunks of the best few articles (all cited as retrieved for this
+        question)."""
         if not self.expand or not passages:
             return passages
         top = list(dict.fromkeys(p.article_id for p in passages))[:self.expand_articles]
@@ -133,7 +165,9 @@ class ExtractiveAnswerer:
         for c, terms_here in zip(candidates, sentence_terms):
             context_terms = terms_of(f"{c.passage.title} {c.passage.text}")
             with_previous = terms_here | terms_of(c.previous)
-            c.features["words"] = max(self._coverage(analysis.terms, terms_here), 0.8 * self._coverage(analysis.terms, with_previous))
+            c.features["words"] = max(
+                self._coverage(analysis.terms, terms_here), 0.8 * self._coverage(analysis.terms, with_previous)
+            )
             c.features["focus"] = _weighted_share(analysis.terms, terms_here, focus_weight[c.passage.article_id])
             c.features["context"] = self._coverage(analysis.terms, context_terms)
             published = day_or_none(c.passage.date)
@@ -144,12 +178,25 @@ class ExtractiveAnswerer:
             c.features["clause"] = option[2] if option else 0.0
             c.features["length"] = min(1.0, len(c.text.split()) / 50)
             c.features["rank"] = 1.0 / (1.0 + c.rank)
-        shortlist = sorted(candidates, key=lambda c: c.features["words"] + c.features["focus"] + 0.5 * c.features["context"]
-                           + 0.3 * c.features["rank"] + 0.3 * c.features["type"], reverse=True)[:MAX_CANDIDATES]
+        shortlist = sorted(
+            candidates,
+            key=lambda c: (
+                c.features["words"]
+                + c.features["focus"]
+                + 0.5 * c.features["context"]
+                + 0.3 * c.features["rank"]
+                + 0.3 * c.features["type"]
+            ),
+            reverse=True,
+        )[:MAX_CANDIDATES]
         articles = _articles(candidates)
         specific = _specific_questions(analysis, articles)
         vectors = self.embed([analysis.text] + [specific[a] for a in articles] + [c.text for c in shortlist])
-        question_vector, specific_vectors, sentence_vectors = vectors[0], vectors[1:1 + len(articles)], vectors[1 + len(articles):]
+        question_vector, specific_vectors, sentence_vectors = (
+            vectors[0],
+            vectors[1 : 1 + len(articles)],
+            vectors[1 + len(articles) :],
+        )
         row = {a: i for i, a in enumerate(articles)}
         if self.read:
             read = self.read([analysis.text] + [c.text for c in shortlist])
@@ -165,7 +212,9 @@ class ExtractiveAnswerer:
                 c.features.setdefault(name, 0.0)
         _relative_features(analysis, candidates, articles)
 
-    def _focus_weights(self, analysis: QuestionAnalysis, candidates: list[Candidate], sentence_terms: list[set[str]]) -> dict[str, dict[str, float]]:
+    def _focus_weights(
+        self, analysis: QuestionAnalysis, candidates: list[Candidate], sentence_terms: list[set[str]]
+    ) -> dict[str, dict[str, float]]:
         """Per article, question terms weighted by how few of its sentences use them.
 
         The topic ("Air Deccan") recurs through an article; the words that single out the
@@ -178,7 +227,8 @@ class ExtractiveAnswerer:
         for article_id, sentences in by_article.items():
             n = len(sentences)
             weights[article_id] = {
-                t: self.idf(t) * math.log(1.0 + n / max(1, sum(1 for found in sentences if t in found))) for t in analysis.terms
+                t: self.idf(t) * math.log(1.0 + n / max(1, sum(1 for found in sentences if t in found)))
+                for t in analysis.terms
             }
         return weights
 
@@ -187,13 +237,17 @@ class ExtractiveAnswerer:
         return round(min(1.0, CONFIDENCE_SCALE * confidence_features(analysis, ranked, evidence)["rule"]), 3)
 
 
-def confidence_features(analysis: QuestionAnalysis, ranked: list[Candidate], evidence: list[Passage]) -> dict[str, float]:
+def confidence_features(
+    analysis: QuestionAnalysis, ranked: list[Candidate], evidence: list[Passage]
+) -> dict[str, float]:
     """What says the articles answer the question: its names and numbers are there, and the best sentence fits."""
     best = ranked[0]
     article_text = " ".join(p.title + " " + p.text for p in evidence if p.article_id == best.passage.article_id).lower()
     article_date = best.passage.date or ""
     anchors = analysis.anchors
-    anchor_share = sum(1 for a in anchors if _mentions(article_text, a) or a in article_date) / len(anchors) if anchors else 1.0
+    anchor_share = (
+        sum(1 for a in anchors if _mentions(article_text, a) or a in article_date) / len(anchors) if anchors else 1.0
+    )
     numbers = [a for a in anchors if a[0].isdigit()]
     near = f"{best.previous} {best.text}".lower()
     typed = analysis.answer_type not in ("other", "reason", "yesno")
@@ -210,9 +264,12 @@ def confidence_features(analysis: QuestionAnalysis, ranked: list[Candidate], evi
         "type_missing": 1.0 if typed and not f["type"] else 0.0,
         "score": best.score,
         "margin": best.score - ranked[1].score if len(ranked) > 1 else 5.0,
-        # the hand-set rule: fit of the sentence (mostly the reader's), discounted for missing answer type, names and numbers
-        "rule": (0.6 * f["reader"] + 0.25 * f["words"] + 0.15 * f["context"]) * (0.45 + 0.55 * f["type"] if typed else 1.0)
-        * (1.0 if all(_mentions(near, n) for n in numbers) else 0.6) * anchor_share ** 2,
+        # the hand-set rule: fit of the sentence (mostly the reader's), discounted for missing answer type,
+        # names and numbers
+        "rule": (0.6 * f["reader"] + 0.25 * f["words"] + 0.15 * f["context"])
+        * (0.45 + 0.55 * f["type"] if typed else 1.0)
+        * (1.0 if all(_mentions(near, n) for n in numbers) else 0.6)
+        * anchor_share**2,
     }
 
 
@@ -229,7 +286,9 @@ def combine(analysis: QuestionAnalysis, candidates: list[Candidate], weights: di
         c.score = sum(weights.get(name, 0.0) * value for name, value in c.features.items())
 
 
-def quoted_sentences(analysis: QuestionAnalysis, ranked: list[Candidate], idf: Callable[[str], float]) -> list[Candidate]:
+def quoted_sentences(
+    analysis: QuestionAnalysis, ranked: list[Candidate], idf: Callable[[str], float]
+) -> list[Candidate]:
     """The sentence(s) the answer quotes, the first carrying the short answer (`.short`) and kept if only one fits.
 
     When the best sentence holds no answer of the asked type (no date for "when", no name for "who",
@@ -264,7 +323,9 @@ def _close_runner_up(ranked: list[Candidate]) -> list[Candidate]:
     return []
 
 
-def _relative_features(analysis: QuestionAnalysis, candidates: list[Candidate], articles: dict[str, "_Article"]) -> None:
+def _relative_features(
+    analysis: QuestionAnalysis, candidates: list[Candidate], articles: dict[str, "_Article"]
+) -> None:
     """Features that compare a sentence with its rivals and with the question itself."""
     question_terms = set(analysis.terms)
     for article in articles.values():
@@ -299,7 +360,9 @@ def _articles(candidates: list[Candidate]) -> dict[str, _Article]:
     articles = {}
     for article_id, group in groups.items():
         ordered = sorted(group, key=lambda c: c.start)
-        opening = set(terms(ordered[0].passage.title)) | {t for c in ordered[:2] if c.start < 400 for t in terms(c.text)}
+        opening = set(terms(ordered[0].passage.title)) | {
+            t for c in ordered[:2] if c.start < 400 for t in terms(c.text)
+        }
         articles[article_id] = _Article(ordered, opening)
     return articles
 
@@ -343,12 +406,18 @@ def _terms_with_compounds(text: str) -> set[str]:
 
 def _mentions(text: str, anchor: str) -> bool:
     """The anchor, or (for longer words) its first five letters starting a word: "Pakistani" meets "Pakistan"."""
-    if re.search(rf"(?<![a-z0-9]){re.escape(anchor)}", text) or (anchor[0].isdigit() and anchor.replace(",", "") in text.replace(",", "")):
+    if re.search(rf"(?<![a-z0-9]){re.escape(anchor)}", text) or (
+        anchor[0].isdigit() and anchor.replace(",", "") in text.replace(",", "")
+    ):
         return True
-    return len(anchor) >= 6 and not anchor[0].isdigit() and bool(re.search(rf"(?<![a-z0-9]){re.escape(anchor[:5])}", text))
+    return (
+        len(anchor) >= 6 and not anchor[0].isdigit() and bool(re.search(rf"(?<![a-z0-9]){re.escape(anchor[:5])}", text))
+    )
 
 
-def extract_short_answer(analysis: QuestionAnalysis, sentence: str, published: date | None, idf: Callable[[str], float] = lambda t: 1.0) -> str | None:
+def extract_short_answer(
+    analysis: QuestionAnalysis, sentence: str, published: date | None, idf: Callable[[str], float] = lambda t: 1.0
+) -> str | None:
     """The date, amount, name or place in `sentence` that answers the question, or None."""
     best = best_option(analysis, sentence, published, idf)
     return best[0] if best else None
@@ -389,15 +458,26 @@ def best_option(analysis: QuestionAnalysis, sentence: str, published: date | Non
     return label, fit if fresh else fit * 0.5, clause_weight(span) / total
 
 
-def answer_options(analysis: QuestionAnalysis, sentence: str, published: date | None) -> list[tuple[SpanMatch, str, float]]:
+def answer_options(
+    analysis: QuestionAnalysis, sentence: str, published: date | None
+) -> list[tuple[SpanMatch, str, float]]:
     """Every (span, short answer, fit 0..1) in `sentence` of the kind the question asks for and not named in it."""
     kind = analysis.answer_type
     question_lower = analysis.text.lower()
     if kind == "date":
         expressions = find_time_expressions(sentence, published)
-        options = [(SpanMatch(e.start, e.end, e.text), at_granularity(e, analysis.granularity) or e.text,
-                    1.0 if analysis.granularity in (None, "year") or e.granularity == analysis.granularity or e.granularity == "day" else 0.7)
-                   for e in expressions]
+        options = [
+            (
+                SpanMatch(e.start, e.end, e.text),
+                at_granularity(e, analysis.granularity) or e.text,
+                1.0
+                if analysis.granularity in (None, "year")
+                or e.granularity == analysis.granularity
+                or e.granularity == "day"
+                else 0.7,
+            )
+            for e in expressions
+        ]
     elif kind in ("number", "money", "percent", "duration"):
         options = [(m, m.text, _amount_fit(analysis, sentence, m)) for m in amounts(sentence, kind)]
     elif kind in ("person", "name", "place"):
@@ -405,7 +485,11 @@ def answer_options(analysis: QuestionAnalysis, sentence: str, published: date | 
         options = [(m, m.text, 1.0 if " " in m.text else 0.8) for m in found if m.start > 0 or " " in m.text]
     else:
         return []
-    return [(m, label, fit) for m, label, fit in options if m.text.lower() not in question_lower and not _all_in_question(m.text, question_lower)]
+    return [
+        (m, label, fit)
+        for m, label, fit in options
+        if m.text.lower() not in question_lower and not _all_in_question(m.text, question_lower)
+    ]
 
 
 def beside_head(analysis: QuestionAnalysis, sentence: str, span: SpanMatch) -> bool:
@@ -468,7 +552,8 @@ def _distance(span: SpanMatch, positions: list[int], sentence: str) -> float:
 
 
 def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate], confidence: float) -> Answer:
-    """Text = short answer, the sentence it comes from, then any other chosen sentence, with citation numbers; at most MAX_ANSWER_WORDS."""
+    """Text = short answer, the sentence it comes from, then any other chosen sentence, with citation numbers; at most
+    MAX_ANSWER_WORDS."""
     best = chosen[0]
     lead = best.short
     if analysis.answer_type == "yesno":
@@ -484,13 +569,24 @@ def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate],
     text = " ".join(([f"{lead}."] if lead else []) + shown)
     citations = [
         Citation(
-            number=number, article_id=c.passage.article_id, source=c.passage.source, title=c.passage.title, date=c.passage.date,
-            url=c.passage.url, quote=c.text, quote_start=c.start, quote_end=c.end, passage=c.passage.text,
-            passage_start=c.passage.start, passage_end=c.passage.end,
+            number=number,
+            article_id=c.passage.article_id,
+            source=c.passage.source,
+            title=c.passage.title,
+            date=c.passage.date,
+            url=c.passage.url,
+            quote=c.text,
+            quote_start=c.start,
+            quote_end=c.end,
+            passage=c.passage.text,
+            passage_start=c.passage.start,
+            passage_end=c.passage.end,
         )
         for number, c in enumerate(chosen, start=1)
     ]
-    return Answer(question=question, text=text, short_answer=lead, citations=citations, confidence=confidence, kind=analysis.kind)
+    return Answer(
+        question=question, text=text, short_answer=lead, citations=citations, confidence=confidence, kind=analysis.kind
+    )
 
 
 def _trim(sentence: str, budget: int, analysis: QuestionAnalysis) -> str:

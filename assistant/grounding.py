@@ -41,10 +41,13 @@ def unsupported_facts(sentence: str, passages: list[tuple[str, date | None]]) ->
     """Facts of `sentence` that appear in none of the cited (text, article date) passages."""
     haystack = " ".join(text for text, _ in passages)
     flat = haystack.replace(",", "").replace("’", "'").lower()
-    resolved = " ".join(e.resolved or "" for text, published in passages for e in find_time_expressions(text, published)).lower()
+    resolved = " ".join(
+        e.resolved or "" for text, published in passages for e in find_time_expressions(text, published)
+    ).lower()
     missing = []
     for fact in facts(sentence):
-        needle = re.sub(r"'s$", "", fact.replace("’", "'").lower())  # "Pakistan’s" is supported by "Pakistan's" or "Pakistan"
+        # "Pakistan’s" is supported by "Pakistan's" or "Pakistan"
+        needle = re.sub(r"'s$", "", fact.replace("’", "'").lower())
         if needle in flat or needle in resolved:
             continue
         if " " in needle and all(part in flat or part in resolved for part in needle.split()):
@@ -63,16 +66,55 @@ def word_support(sentence: str, passages: list[str]) -> float:
 
 
 def is_supported(sentence: str, passages: list[tuple[str, date | None]], min_word_support: float = 0.5) -> bool:
-    return not unsupported_facts(sentence, passages) and word_support(sentence, [t for t, _ in passages]) >= min_word_support
+    return (
+        not unsupported_facts(sentence, passages)
+        and word_support(sentence, [t for t, _ in passages]) >= min_word_support
+    )
 
 
 # ---- the stricter check used on LLM answers ---------------------------------------------------------
 
 # Capitalised words that may open a sentence without naming anything.
 _OPENERS = STOP_WORDS | {
-    "according", "overall", "yes", "no", "however", "also", "both", "although", "though", "today", "answer", "passage",
-    "passages", "article", "articles", "based", "in", "the", "a", "an", "this", "these", "those", "it", "they", "he", "she",
-    "we", "i", "there", "then", "meanwhile", "moreover", "furthermore", "additionally", "instead", "still", "so", "but",
+    "according",
+    "overall",
+    "yes",
+    "no",
+    "however",
+    "also",
+    "both",
+    "although",
+    "though",
+    "today",
+    "answer",
+    "passage",
+    "passages",
+    "article",
+    "articles",
+    "based",
+    "in",
+    "the",
+    "a",
+    "an",
+    "this",
+    "these",
+    "those",
+    "it",
+    "they",
+    "he",
+    "she",
+    "we",
+    "i",
+    "there",
+    "then",
+    "meanwhile",
+    "moreover",
+    "furthermore",
+    "additionally",
+    "instead",
+    "still",
+    "so",
+    "but",
 }
 _NUMBER_WORDS = frozenset(w for w, n in NUMBER_WORDS.items() if n >= 2) | {"dozen"}  # "one" is a pronoun too
 _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:['’][a-z]+)?")
@@ -93,7 +135,8 @@ def _vocabulary(passages: list[tuple[str, date | None]]) -> set[str]:
 
 
 def strict_facts(sentence: str) -> list[str]:
-    """Every checkable word of a sentence: each capitalised word (a sentence-opening common word aside), number and number word."""
+    """Every checkable word of a sentence: each capitalised word (a sentence-opening common word aside), number and
+    number word."""
     text = strip_markers(sentence)
     found: list[str] = []
     for match in _CAPITALISED.finditer(text):

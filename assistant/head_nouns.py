@@ -67,12 +67,26 @@ when where why how while if
 """.split())
 
 # (head-noun set, answer type), in the order a phrase is checked.
-_TYPES = ((DATE_NOUNS, "date"), (PERSON_NOUNS, "person"), (PLACE_NOUNS, "place"), (MONEY_NOUNS, "money"), (NUMBER_NOUNS, "number"),
-          (NAME_NOUNS, "name"))
+_TYPES = (
+    (DATE_NOUNS, "date"),
+    (PERSON_NOUNS, "person"),
+    (PLACE_NOUNS, "place"),
+    (MONEY_NOUNS, "money"),
+    (NUMBER_NOUNS, "number"),
+    (NAME_NOUNS, "name"),
+)
 
-_WHICH = re.compile(r"\b(?:which|what|who(?=\s+(?:is|was|are|were|will be)\s))\s+((?:is|was|are|were|will be)\s+)?(?:the\s+|a\s+|an\s+)?(.*)", re.IGNORECASE)
+_WHICH = re.compile(
+    r"\b(?:which|what|who(?=\s+(?:is|was|are|were|will be)\s))\s+((?:is|was|are|were|will be)\s+)?(?:the\s+|a\s+|"
+    r"an\s+)?(.*)",
+    re.IGNORECASE,
+)
 _CALLED = re.compile(r"\b(?:called|named|known as)\s*\??$", re.IGNORECASE)
-_SOLD_FOR = re.compile(r"\bwhat\b.*(?:\b(?:sell|sold|fetch|fetched|go|went|auctioned)\s+for\b|\bcosts?\b|\b(?:cost|pay|paid|charge|charged|earn|earned|raise|raised)\s*\??$)", re.IGNORECASE)
+_SOLD_FOR = re.compile(
+    r"\bwhat\b.*(?:\b(?:sell|sold|fetch|fetched|go|went|auctioned)\s+for\b|\bcosts?\b|"
+    r"\b(?:cost|pay|paid|charge|charged|earn|earned|raise|raised)\s*\??$)",
+    re.IGNORECASE,
+)
 
 
 def head_phrase(question: str) -> list[str]:
@@ -95,10 +109,17 @@ def head_phrase(question: str) -> list[str]:
             continue
         if word == "of" and phrase and phrase[-1] in ("sort", "kind", "type"):
             continue
-        proper_name_of = word == "of" and following[:1].isupper() and index > 0 and tokens[index - 1][0].isupper()  # Institute of Technology
+        # Institute of Technology
+        proper_name_of = word == "of" and following[:1].isupper() and index > 0 and tokens[index - 1][0].isupper()
         if token[0].islower() and word in _PHRASE_END and not proper_name_of:
             break
-        if token[0].islower() and phrase and _noun_type(phrase[-1]) and _noun_type(word) is None and re.search(r"(?:[^s]s|ed)$", word):
+        if (
+            token[0].islower()
+            and phrase
+            and _noun_type(phrase[-1])
+            and _noun_type(word) is None
+            and re.search(r"(?:[^s]s|ed)$", word)
+        ):
             break
         if word != token.lower():  # possessive
             if after_copula:

@@ -148,7 +148,9 @@ class History:
     def secret(self) -> str:
         """A random secret made once and kept here, so the browser's stored id still decrypts after a restart."""
         with self._connect() as db:
-            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('browser_secret', ?)", (secrets.token_urlsafe(24),))
+            db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('browser_secret', ?)", (secrets.token_urlsafe(24),)
+            )
             return db.execute("SELECT value FROM meta WHERE key = 'browser_secret'").fetchone()["value"]
 
     # ---- conversations ---------------------------------------------------------------------------
@@ -167,9 +169,17 @@ class History:
         now = _now()
         with self._connect() as db:
             cursor = db.execute(
-                "INSERT INTO turns (conversation_id, question, standalone, answer, options, asked) VALUES (?, ?, ?, ?, ?, ?)",
-                (conversation_id, turn.question, turn.standalone, json.dumps(turn.answer.to_dict(), ensure_ascii=False),
-                 json.dumps(_options(options)), now))
+                "INSERT INTO turns (conversation_id, question, standalone, answer, options, asked) VALUES (?, ?, ?, ?, "
+                "?, ?)",
+                (
+                    conversation_id,
+                    turn.question,
+                    turn.standalone,
+                    json.dumps(turn.answer.to_dict(), ensure_ascii=False),
+                    json.dumps(_options(options)),
+                    now,
+                ),
+            )
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
             return int(cursor.lastrowid)
 
@@ -208,7 +218,9 @@ class History:
     def delete(self, conversation_id: str, owner: str) -> bool:
         """Delete a conversation of `owner` and its turns (feedback given on them is kept); False when not theirs."""
         with self._connect() as db:
-            cursor = db.execute("DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, _owner(owner)))
+            cursor = db.execute(
+                "DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, _owner(owner))
+            )
             return cursor.rowcount > 0
 
     def rename_collection(self, old: str, new: str) -> int:
@@ -237,14 +249,28 @@ class History:
         correction = _correction(correction)
         now = _now()
         with self._connect() as db:
-            row = db.execute("SELECT question, standalone, answer, options FROM turns WHERE id = ?", (turn_id,)).fetchone()
+            row = db.execute(
+                "SELECT question, standalone, answer, options FROM turns WHERE id = ?", (turn_id,)
+            ).fetchone()
             if row is None:
                 raise InputError("That answer is no longer stored, so it cannot be rated.")
             db.execute(
-                "INSERT INTO feedback (turn_id, rating, correction, question, standalone, answer, options, created, updated) "
+                "INSERT INTO feedback (turn_id, rating, correction, question, standalone, answer, options, created, "
+                "updated) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (turn_id) DO UPDATE SET rating = excluded.rating, "
                 "correction = COALESCE(excluded.correction, feedback.correction), updated = excluded.updated",
-                (turn_id, rating, correction, row["question"], row["standalone"], row["answer"], row["options"], now, now))
+                (
+                    turn_id,
+                    rating,
+                    correction,
+                    row["question"],
+                    row["standalone"],
+                    row["answer"],
+                    row["options"],
+                    now,
+                    now,
+                ),
+            )
 
     def correct(self, turn_id: int, correction: str | None) -> bool:
         """Set (or, with an empty text, clear) the correct answer of a rated turn; False when it is not rated."""

@@ -56,8 +56,10 @@ class LexicalIndex:
     def __init__(self, cache_dir: str) -> None:
         self.cache_dir = cache_dir
         self._snapshot = _Snapshot()
-        self._rows: dict[str, tuple[str, str, int, str]] = {}  # chunk id -> (space-joined terms, source, date_ord, article id)
-        self._hidden: tuple[_Snapshot, frozenset[str], np.ndarray | None] | None = None  # (snapshot, committed, hidden chunks)
+        # chunk id -> (space-joined terms, source, date_ord, article id)
+        self._rows: dict[str, tuple[str, str, int, str]] = {}
+        # (snapshot, committed, hidden chunks)
+        self._hidden: tuple[_Snapshot, frozenset[str], np.ndarray | None] | None = None
         self._epoch: str | None = None  # the store's rows_epoch the rows were read under
         self.build_seconds = 0.0
         self.last_build: dict[str, float] = {}
@@ -133,7 +135,8 @@ class LexicalIndex:
         if cached is not None and cached[0] is snap and cached[1] is committed:
             return cached[2]
         hidden = np.fromiter((a not in committed for a in snap.articles), dtype=bool, count=len(snap.articles))
-        if len(hidden) != len(snap.ids):  # cannot happen for a snapshot built or loaded here; hide everything if it does
+        # cannot happen for a snapshot built or loaded here; hide everything if it does
+        if len(hidden) != len(snap.ids):
             hidden = np.ones(len(snap.ids), dtype=bool)
         result = hidden if hidden.any() else None
         self._hidden = (snap, committed, result)
@@ -169,11 +172,24 @@ class LexicalIndex:
         articles = np.array([rows[i][3] for i in ids], dtype=object)
         self._snapshot = _Snapshot(revision, ids, sources, dates, model, df, articles)
         self.build_seconds = time.perf_counter() - started
-        self.last_build = {"chunks": len(ids), "new_chunks": len(missing), "seconds": self.build_seconds,
-                           "list": listed - started, "read_tokenise": read - listed, "index": time.perf_counter() - read}
+        self.last_build = {
+            "chunks": len(ids),
+            "new_chunks": len(missing),
+            "seconds": self.build_seconds,
+            "list": listed - started,
+            "read_tokenise": read - listed,
+            "index": time.perf_counter() - read,
+        }
         self.builds += 1
-        log.info("BM25 index over %d chunks (%d new) built in %.2fs (list ids %.2fs, read+tokenise %.2fs, index %.2fs)", len(ids),
-                 len(missing), self.build_seconds, self.last_build["list"], self.last_build["read_tokenise"], self.last_build["index"])
+        log.info(
+            "BM25 index over %d chunks (%d new) built in %.2fs (list ids %.2fs, read+tokenise %.2fs, index %.2fs)",
+            len(ids),
+            len(missing),
+            self.build_seconds,
+            self.last_build["list"],
+            self.last_build["read_tokenise"],
+            self.last_build["index"],
+        )
         self._save()
 
     # ---- the on-disk copy -------------------------------------------------------------------------
@@ -191,9 +207,18 @@ class LexicalIndex:
             if snap.model is not None:
                 snap.model.save(tmp, show_progress=False)
             with open(os.path.join(tmp, "chunks.json"), "w", encoding="utf-8") as handle:
-                json.dump({"revision": snap.revision, "epoch": self._epoch, "ids": snap.ids, "sources": snap.sources.tolist(),
-                           "dates": snap.date_ords.tolist(), "articles": snap.articles.tolist(),
-                           "terms": [self._rows[i][0] for i in snap.ids]}, handle)
+                json.dump(
+                    {
+                        "revision": snap.revision,
+                        "epoch": self._epoch,
+                        "ids": snap.ids,
+                        "sources": snap.sources.tolist(),
+                        "dates": snap.date_ords.tolist(),
+                        "articles": snap.articles.tolist(),
+                        "terms": [self._rows[i][0] for i in snap.ids],
+                    },
+                    handle,
+                )
             try:
                 os.rename(tmp, final)
             except OSError:  # another process saved the same revision first: theirs is as good
@@ -231,11 +256,20 @@ class LexicalIndex:
         saved_terms = meta.get("terms")
         if meta.get("epoch") == epoch and isinstance(saved_terms, list) and len(saved_terms) == len(meta["ids"]):
             # the rows come along, so the next rebuild (after another process writes) only reads what is new
-            self._rows = {i: (t, s, int(d), a) for i, t, s, d, a in zip(meta["ids"], saved_terms, meta["sources"], meta["dates"],
-                                                                       meta["articles"])}
+            self._rows = {
+                i: (t, s, int(d), a)
+                for i, t, s, d, a in zip(meta["ids"], saved_terms, meta["sources"], meta["dates"], meta["articles"])
+            }
             self._epoch = epoch
-        self._snapshot = _Snapshot(revision, meta["ids"], np.array(meta["sources"], dtype=object),
-                                   np.array(meta["dates"], dtype=np.int64), model, df, np.array(meta["articles"], dtype=object))
+        self._snapshot = _Snapshot(
+            revision,
+            meta["ids"],
+            np.array(meta["sources"], dtype=object),
+            np.array(meta["dates"], dtype=np.int64),
+            model,
+            df,
+            np.array(meta["articles"], dtype=object),
+        )
         log.info("BM25 index over %d chunks loaded from %s", len(meta["ids"]), folder)
         return True
 

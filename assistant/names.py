@@ -24,12 +24,12 @@ _NOT_NAMES = {m.title() for m in MONTHS} | {d.title() for d in WEEKDAYS} | set(
     There Here If When While After Before However Meanwhile Also So Yet As Last Next Prime Minister President Foreign
     Chancellor Secretary BBC""".split())
 # Nationality and region adjectives: capitalised, but not a name worth checking on their own.
-DEMONYMS = set("""American British English Scottish Welsh Irish French German Italian Spanish Portuguese Dutch Belgian Swiss
-Austrian Swedish Norwegian Danish Finnish Russian Ukrainian Polish Czech Hungarian Greek Turkish Chinese Japanese Korean
-Indian Pakistani Afghan Iranian Iraqi Israeli Palestinian Arab Egyptian African Australian Canadian Mexican Brazilian
-Argentine Argentinian Chilean Colombian European Asian Western Eastern Northern Southern Muslim Christian Jewish Catholic
-Nigerian Kenyan Zimbabwean Ethiopian Saudi Syrian Lebanese Indonesian Malaysian Thai Vietnamese Filipino Singaporean
-Taiwanese Scandinavian Latin Dane Swede""".split())
+DEMONYMS = set("""American British English Scottish Welsh Irish French German Italian Spanish Portuguese Dutch Belgian
+Swiss Austrian Swedish Norwegian Danish Finnish Russian Ukrainian Polish Czech Hungarian Greek Turkish Chinese Japanese
+Korean Indian Pakistani Afghan Iranian Iraqi Israeli Palestinian Arab Egyptian African Australian Canadian Mexican
+Brazilian Argentine Argentinian Chilean Colombian European Asian Western Eastern Northern Southern Muslim Christian
+Jewish Catholic Nigerian Kenyan Zimbabwean Ethiopian Saudi Syrian Lebanese Indonesian Malaysian Thai Vietnamese Filipino
+Singaporean Taiwanese Scandinavian Latin Dane Swede""".split())
 
 
 @dataclass(frozen=True)

@@ -30,23 +30,94 @@ KINDS = ("when", "who", "where", "how_much", "what", "why", "yes_no")
 
 _RULES: list[tuple[str, str, str]] = [
     # (pattern at/near the start, kind, answer type)
-    (r"^(when|since when|until when|by when)\b|\b(since|until|by) when\b|\bwhen (did|does|do|is|was|were|will|would|has|have|had)\b", "when", "date"),
+    (
+        r"^(when|since when|until when|by when)\b|\b(since|until|by) when\b|\bwhen (did|does|do|is|was|were|will|would|"
+        r"has|have|had)\b",
+        "when",
+        "date",
+    ),
     (r"\b(what|which) (years?|months?|days?|dates?|decades?|seasons?)\b", "when", "date"),
     (r"\bwhat time\b", "when", "date"),
     (r"\bhow (long|quickly|soon)\b|\bhow many (years|months|weeks|days|hours|minutes)\b", "how_much", "duration"),
-    (r"\bhow (much|many)\b|\bby how much\b|\bwhat (percentage|proportion|share|fraction|number|amount|sum|price|cost|figure|total|rate|value)\b|\bhow (big|large|high|low|old|far|fast|tall|heavy)\b|\bwhat (was|is|were|are|will be) the (\w+ )?(size|value|price|cost|total|number|amount|figure|rate|bill)\b", "how_much", "number"),
-    (r"^(who|whom|whose)\b|\b(which|what) (person|man|woman|player|minister|actor|actress|singer|star|boss|chief|executive|director|coach|manager|leader|politician|chairman|president|author|band|group)\b|\bwho\b", "who", "person"),
-    (r"^where\b|\b(which|what) (\w+ )?(country|city|town|place|venue|stadium|region|nation|state|capital|location|county|continent)\b|\bwhere\b", "where", "place"),
-    (r"\bwhat (was|is|were|are) ([\w'’]+ ){0,3}(world |current |new )?(ranking|rank|score|tally|margin|attendance|population|turnover|salary)\b", "how_much", "number"),
-    (r"\b(what|which) (is|was|were|are) the (name|title)\b|\bwhat (\w+ )?(is|was) (it|he|she|they) called\b|\bcalled what\b|\bnamed what\b", "what", "name"),
-    (r"^(which|what) (\w+ ){0,3}(company|firm|brand|film|movie|book|album|song|court|competition|tournament|event|award|prize|team|club|party|group|band|label|programme|show|series|newspaper|magazine|website|organisation|organization|body|agency|bank|airline|publisher|product|project|game|console|channel|network|studio|scheme|drug|word|school|university|title|format|drill|exercise|deal|trojan|virus|chain|carrier|operator|retailer|grouping|alliance|bloc|organisation|format|treaty|plan|policy|law|bill|campaign|system|technology|service|software|device)\b", "what", "name"),
-    (r"^why\b|\bwhat (is|was|were|are) the reasons?\b|\bfor what reason\b|\bwhat (caused|prompted|led to)\b|\bhow come\b", "why", "reason"),
+    (
+        r"\bhow (much|many)\b|\bby how much\b|\bwhat (percentage|proportion|share|fraction|number|amount|sum|price|"
+        r"cost|figure|total|rate|value)\b|\bhow (big|large|high|low|old|far|fast|tall|heavy)\b|\bwhat (was|is|were|"
+        r"are|will be) the (\w+ )?(size|value|price|cost|total|number|amount|figure|rate|bill)\b",
+        "how_much",
+        "number",
+    ),
+    (
+        r"^(who|whom|whose)\b|\b(which|what) (person|man|woman|player|minister|actor|actress|singer|star|boss|chief|"
+        r"executive|director|coach|manager|leader|politician|chairman|president|author|band|group)\b|\bwho\b",
+        "who",
+        "person",
+    ),
+    (
+        r"^where\b|\b(which|what) (\w+ )?(country|city|town|place|venue|stadium|region|nation|state|capital|location|"
+        r"county|continent)\b|\bwhere\b",
+        "where",
+        "place",
+    ),
+    (
+        r"\bwhat (was|is|were|are) ([\w'’]+ ){0,3}(world |current |new )?(ranking|rank|score|tally|margin|attendance|"
+        r"population|turnover|salary)\b",
+        "how_much",
+        "number",
+    ),
+    (
+        r"\b(what|which) (is|was|were|are) the (name|title)\b|\bwhat (\w+ )?(is|was) (it|he|she|they) called\b|"
+        r"\bcalled what\b|\bnamed what\b",
+        "what",
+        "name",
+    ),
+    (
+        r"^(which|what) (\w+ ){0,3}(company|firm|brand|film|movie|book|album|song|court|competition|tournament|event|"
+        r"award|prize|team|club|party|group|band|label|programme|show|series|newspaper|magazine|website|organisation|"
+        r"organization|body|agency|bank|airline|publisher|product|project|game|console|channel|network|studio|scheme|"
+        r"drug|word|school|university|title|format|drill|exercise|deal|trojan|virus|chain|carrier|operator|retailer|"
+        r"grouping|alliance|bloc|organisation|format|treaty|plan|policy|law|bill|campaign|system|technology|service|"
+        r"software|device)\b",
+        "what",
+        "name",
+    ),
+    (
+        r"^why\b|\bwhat (is|was|were|are) the reasons?\b|\bfor what reason\b|\bwhat (caused|prompted|led to)\b|"
+        r"\bhow come\b",
+        "why",
+        "reason",
+    ),
     (r"^(is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|shall|may|might)\b", "yes_no", "yesno"),
 ]
-_KIND_OF_TYPE = {"date": "when", "person": "who", "place": "where", "money": "how_much", "number": "how_much", "name": "what"}
-_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "much", "many", "long", "name", "kind", "type"}
-_TYPE_WORDS = {"date": {"year", "month", "day", "date", "time", "decade", "season"}, "number": {"number", "amount", "percentage", "figure", "total"},
-               "duration": {"long", "year", "month", "week", "day", "hour", "minut"}}
+_KIND_OF_TYPE = {
+    "date": "when",
+    "person": "who",
+    "place": "where",
+    "money": "how_much",
+    "number": "how_much",
+    "name": "what",
+}
+_QUESTION_WORDS = {
+    "what",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "when",
+    "where",
+    "why",
+    "how",
+    "much",
+    "many",
+    "long",
+    "name",
+    "kind",
+    "type",
+}
+_TYPE_WORDS = {
+    "date": {"year", "month", "day", "date", "time", "decade", "season"},
+    "number": {"number", "amount", "percentage", "figure", "total"},
+    "duration": {"long", "year", "month", "week", "day", "hour", "minut"},
+}
 
 
 @dataclass(frozen=True)
@@ -70,19 +141,28 @@ def analyse(question: str) -> QuestionAnalysis:
             break
     # "Which judge …", "which Manchester City striker …", "what is the new cap …": without a question
     # word that settles it (who, when, how much …), the head noun says what is asked for.
-    settled = re.search(r"\b(who|whom|whose|when|where|why|how)\b|\bwhat time\b", lowered) and answer_type not in ("other", "name")
+    settled = re.search(r"\b(who|whom|whose|when|where|why|how)\b|\bwhat time\b", lowered) and answer_type not in (
+        "other",
+        "name",
+    )
     phrase = head_phrase(question)
     typed_by_head = None if settled else head_type(question, phrase)
     if typed_by_head:
         kind, answer_type = _KIND_OF_TYPE.get(typed_by_head, kind), typed_by_head
     if answer_type == "number" and re.search(r"\b(percent|percentage|per cent|%)", lowered):
         answer_type = "percent"
-    elif answer_type == "number" and re.search(r"\b(cost|price|worth|paid|pay|spend|spent|earn|earned|profit|profits|revenue|sales|money|fine|fined|salary|budget|sum|loss|losses|deal|bid|fee|value|valued|raise|raised|charge|charged|charges|fare|fares|sell|sold)\b", lowered):
+    elif answer_type == "number" and re.search(
+        r"\b(cost|price|worth|paid|pay|spend|spent|earn|earned|profit|profits|revenue|sales|money|fine|fined|salary|"
+        r"budget|sum|loss|losses|deal|bid|fee|value|valued|raise|raised|charge|charged|charges|fare|fares|sell|sold)\b",
+        lowered,
+    ):
         answer_type = "money"
     granularity = None
     if answer_type == "date":
         match = re.search(r"\b(year|month|day|date)\b", lowered)
-        granularity = {"year": "year", "month": "month", "day": "day", "date": "day"}.get(match.group(1)) if match else None
+        granularity = (
+            {"year": "year", "month": "month", "day": "day", "date": "day"}.get(match.group(1)) if match else None
+        )
     skip = {stem(w) for w in _QUESTION_WORDS | _TYPE_WORDS.get(answer_type, set())}
     question_terms = tuple(t for t in terms(question) if t not in skip)
     unit = None

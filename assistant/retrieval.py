@@ -87,7 +87,9 @@ class HybridRetriever:
                         return passages
         return passages
 
-    def _dense(self, question: str, pool: int, where: dict | None, committed: frozenset[str]) -> list[tuple[StoredChunk, float]]:
+    def _dense(
+        self, question: str, pool: int, where: dict | None, committed: frozenset[str]
+    ) -> list[tuple[StoredChunk, float]]:
         """The `pool` nearest committed chunks: Chroma cannot filter on the committed set (it can be 100k ids), so
         uncommitted ones are dropped here, and Chroma asked for more if they crowded the nearest ones out."""
         vector = self.embedder.embed_query(question)
@@ -109,7 +111,11 @@ class HybridRetriever:
         if not prefix:
             return None
         records = self.store.source_records()
-        return {r.source for r in records.values() if not r.duplicate_of and (r.source == prefix or r.source.startswith(prefix.rstrip("/") + "/"))}
+        return {
+            r.source
+            for r in records.values()
+            if not r.duplicate_of and (r.source == prefix or r.source.startswith(prefix.rstrip("/") + "/"))
+        }
 
 
 def _article(chunk: StoredChunk) -> str:

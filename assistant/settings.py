@@ -28,36 +28,175 @@ def _default_data_dir() -> str:
 class Settings:
     """All settings of the assistant. Each field's help text is its documentation."""
 
-    data_dir: str = field(default_factory=_default_data_dir, metadata={"help": "Where the embedded Chroma store and the BM25 index live ($XDG_DATA_HOME/news-assistant, else ~/.local/share/news-assistant)."})
-    collection: str = field(default="articles", metadata={"help": "The collection questions go to and files are ingested into (`--collection NAME`; list them with `assistant collections`). Its chunks are the Chroma collection NAME, its source records NAME__sources."})
-    chroma_url: str | None = field(default=None, metadata={"help": "URL of a Chroma server (e.g. http://127.0.0.1:8000); unset means the embedded store in data_dir."})
-    allow_remote_chroma: bool = field(default=False, metadata={"help": "Allow a chroma_url that is not on loopback (the Chroma server has no authentication)."})
+    data_dir: str = field(
+        default_factory=_default_data_dir,
+        metadata={
+            "help": "Where the embedded Chroma store and the BM25 index live ($XDG_DATA_HOME/news-assistant, else "
+                    "~/.local/share/news-assistant)."
+        },
+    )
+    collection: str = field(
+        default="articles",
+        metadata={
+            "help": "The collection questions go to and files are ingested into (`--collection NAME`; list them with "
+                    "`assistant collections`). Its chunks are the Chroma collection NAME, its source records "
+                    "NAME__sources."
+        },
+    )
+    chroma_url: str | None = field(
+        default=None,
+        metadata={
+            "help": "URL of a Chroma server (e.g. http://127.0.0.1:8000); unset means the embedded store in data_dir."
+        },
+    )
+    allow_remote_chroma: bool = field(
+        default=False,
+        metadata={"help": "Allow a chroma_url that is not on loopback (the Chroma server has no authentication)."},
+    )
     embed_batch_size: int = field(default=64, metadata={"help": "Chunks embedded per batch."})
-    chunk_tokens: int = field(default=160, metadata={"help": "Target chunk size in cl100k tokens (every chunk also fits the embedding model's 256 word pieces)."})
-    chunk_overlap_tokens: int = field(default=40, metadata={"help": "Sentences carried over between neighbouring chunks, up to this many tokens."})
-    max_file_bytes: int = field(default=5_000_000, metadata={"help": "Files larger than this are skipped and reported."})
-    follow_symlinks: bool = field(default=False, metadata={"help": "Follow symbolic links (to files or folders) that point outside the folder being ingested. Off: such links are not read, and each is listed in the ingest summary."})
-    file_time_budget_seconds: float = field(default=60.0, metadata={"help": "Most seconds one file may take to read, parse, chunk and embed; a file still going then is skipped and reported, and the run goes on. 0 means no limit."})
-    exclude: tuple[str, ...] = field(default=("README*", "LICENSE*", "questions.jsonl", "questions.yaml"), metadata={"help": "File-name patterns skipped when ingesting a folder (hidden files are always skipped)."})
+    chunk_tokens: int = field(
+        default=160,
+        metadata={
+            "help": "Target chunk size in cl100k tokens (every chunk also fits the embedding model's 256 word pieces)."
+        },
+    )
+    chunk_overlap_tokens: int = field(
+        default=40, metadata={"help": "Sentences carried over between neighbouring chunks, up to this many tokens."}
+    )
+    max_file_bytes: int = field(
+        default=5_000_000, metadata={"help": "Files larger than this are skipped and reported."}
+    )
+    follow_symlinks: bool = field(
+        default=False,
+        metadata={
+            "help": "Follow symbolic links (to files or folders) that point outside the folder being ingested. Off: "
+                    "such links are not read, and each is listed in the ingest summary."
+        },
+    )
+    file_time_budget_seconds: float = field(
+        default=60.0,
+        metadata={
+            "help": "Most seconds one file may take to read, parse, chunk and embed; a file still going then is "
+                    "skipped and reported, and the run goes on. 0 means no limit."
+        },
+    )
+    exclude: tuple[str, ...] = field(
+        default=("README*", "LICENSE*", "questions.jsonl", "questions.yaml"),
+        metadata={"help": "File-name patterns skipped when ingesting a folder (hidden files are always skipped)."},
+    )
     k: int = field(default=8, metadata={"help": "Passages retrieved per question."})
-    backend: str = field(default="extractive", metadata={"help": "Answer backend: extractive, reader, openai, ollama, llamacpp, overlap, or one an installed package registers (entry-point group news_assistant.backends)."})
-    min_confidence: float | None = field(default=None, metadata={"help": "The answerer refuses below this confidence; unset means 0.3 for the sentence ranker (backend extractive, chosen on BBC questions) and the threshold chosen on the span reader's validation split for backend reader (stored with its model). Higher: more refusals of both kinds."})
-    llm_base_url: str | None = field(default=None, metadata={"help": "LLM server: an OpenAI-compatible base URL for the openai backend (e.g. http://127.0.0.1:8080/v1; unset means api.openai.com), the Ollama URL for ollama (unset: http://127.0.0.1:11434)."})
-    llm_model: str | None = field(default=None, metadata={"help": "Model name for the openai and ollama backends; for openai, unset means the first model the server lists."})
-    llm_api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Name of the environment variable holding the API key of the openai backend (the key itself is never a setting)."})
-    llm_model_path: str | None = field(default=None, metadata={"help": "GGUF model file of the llamacpp backend (llama-cpp-python, in process)."})
-    llm_context_tokens: int = field(default=2048, metadata={"help": "The LLM's context window in tokens: prompt and passages are packed to fit it, minus llm_answer_tokens."})
-    llm_answer_tokens: int = field(default=256, metadata={"help": "Most tokens the LLM may write per answer; kept free in the window."})
-    llm_token_margin: float = field(default=0.25, metadata={"help": "Passages are counted in cl100k tokens; the model's tokenizer may count this share more, so it is kept free."})
-    llm_temperature: float = field(default=0.0, metadata={"help": "Sampling temperature of the LLM (0 = most likely words)."})
-    llm_connect_timeout: float = field(default=3.0, metadata={"help": "Seconds to wait for a connection to the LLM server; there are no retries, so an unreachable server fails fast."})
-    llm_timeout: float = field(default=120.0, metadata={"help": "Seconds to wait for the LLM server's reply (between streamed pieces when streaming)."})
-    llm_unsupported: str = field(default="remove", metadata={"help": "What to do with an answer sentence its cited passages do not support: remove it, or mark (keep it, listed under unsupported and marked in the UI). Either way it is listed in Answer.unsupported."})
-    llm_no_support: str = field(default="extractive", metadata={"help": "When no sentence of the LLM's answer is supported by a passage it validly cites: extractive (answer with the extractive answerer) or refuse."})
-    llm_error_fallback: bool = field(default=False, metadata={"help": "When the LLM server fails or cannot be reached, answer with the extractive answerer instead of reporting the error."})
-    llm_min_support: float = field(default=0.5, metadata={"help": "Least cosine similarity (embedding model) between an answer sentence and a sentence of a passage it cites, besides its names, numbers and dates appearing there."})
-    llm_attribute: bool = field(default=False, metadata={"help": "Give a sentence the LLM left uncited the passage that supports it, when one passes every check (small models rarely cite)."})
-    llm_prompts_dir: str | None = field(default=None, metadata={"help": "A folder of prompt files (system.txt, answer.txt, passage.txt, condense.txt) replacing the bundled prompts/."})
+    backend: str = field(
+        default="extractive",
+        metadata={
+            "help": "Answer backend: extractive, reader, openai, ollama, llamacpp, overlap, or one an installed "
+                    "package registers (entry-point group news_assistant.backends)."
+        },
+    )
+    min_confidence: float | None = field(
+        default=None,
+        metadata={
+            "help": "The answerer refuses below this confidence; unset means 0.3 for the sentence ranker (backend "
+                    "extractive, chosen on BBC questions) and the threshold chosen on the span reader's validation "
+                    "split for backend reader (stored with its model). Higher: more refusals of both kinds."
+        },
+    )
+    llm_base_url: str | None = field(
+        default=None,
+        metadata={
+            "help": "LLM server: an OpenAI-compatible base URL for the openai backend (e.g. http://127.0.0.1:8080/v1; "
+                    "unset means api.openai.com), the Ollama URL for ollama (unset: http://127.0.0.1:11434)."
+        },
+    )
+    llm_model: str | None = field(
+        default=None,
+        metadata={
+            "help": "Model name for the openai and ollama backends; for openai, unset means the first model the server "
+                    "lists."
+        },
+    )
+    llm_api_key_env: str = field(
+        default="OPENAI_API_KEY",
+        metadata={
+            "help": "Name of the environment variable holding the API key of the openai backend (the key itself is "
+                    "never a setting)."
+        },
+    )
+    llm_model_path: str | None = field(
+        default=None, metadata={"help": "GGUF model file of the llamacpp backend (llama-cpp-python, in process)."}
+    )
+    llm_context_tokens: int = field(
+        default=2048,
+        metadata={
+            "help": "The LLM's context window in tokens: prompt and passages are packed to fit it, minus "
+                    "llm_answer_tokens."
+        },
+    )
+    llm_answer_tokens: int = field(
+        default=256, metadata={"help": "Most tokens the LLM may write per answer; kept free in the window."}
+    )
+    llm_token_margin: float = field(
+        default=0.25,
+        metadata={
+            "help": "Passages are counted in cl100k tokens; the model's tokenizer may count this share more, so it is "
+                    "kept free."
+        },
+    )
+    llm_temperature: float = field(
+        default=0.0, metadata={"help": "Sampling temperature of the LLM (0 = most likely words)."}
+    )
+    llm_connect_timeout: float = field(
+        default=3.0,
+        metadata={
+            "help": "Seconds to wait for a connection to the LLM server; there are no retries, so an unreachable "
+                    "server fails fast."
+        },
+    )
+    llm_timeout: float = field(
+        default=120.0,
+        metadata={"help": "Seconds to wait for the LLM server's reply (between streamed pieces when streaming)."},
+    )
+    llm_unsupported: str = field(
+        default="remove",
+        metadata={
+            "help": "What to do with an answer sentence its cited passages do not support: remove it, or mark (keep "
+                    "it, listed under unsupported and marked in the UI). Either way it is listed in Answer.unsupported."
+        },
+    )
+    llm_no_support: str = field(
+        default="extractive",
+        metadata={
+            "help": "When no sentence of the LLM's answer is supported by a passage it validly cites: extractive "
+                    "(answer with the extractive answerer) or refuse."
+        },
+    )
+    llm_error_fallback: bool = field(
+        default=False,
+        metadata={
+            "help": "When the LLM server fails or cannot be reached, answer with the extractive answerer instead of "
+                    "reporting the error."
+        },
+    )
+    llm_min_support: float = field(
+        default=0.5,
+        metadata={
+            "help": "Least cosine similarity (embedding model) between an answer sentence and a sentence of a passage "
+                    "it cites, besides its names, numbers and dates appearing there."
+        },
+    )
+    llm_attribute: bool = field(
+        default=False,
+        metadata={
+            "help": "Give a sentence the LLM left uncited the passage that supports it, when one passes every check "
+                    "(small models rarely cite)."
+        },
+    )
+    llm_prompts_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "A folder of prompt files (system.txt, answer.txt, passage.txt, condense.txt) replacing the "
+                    "bundled prompts/."
+        },
+    )
     log_level: str = field(default="WARNING", metadata={"help": "Logging level of the CLI and UI."})
 
     @classmethod
@@ -94,7 +233,9 @@ class Settings:
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise ConfigError("chunk_overlap_tokens must be at least 0 and below chunk_tokens.")
         if self.file_time_budget_seconds < 0:
-            raise ConfigError(f"file_time_budget_seconds must be 0 (no limit) or more, got {self.file_time_budget_seconds}.")
+            raise ConfigError(
+                f"file_time_budget_seconds must be 0 (no limit) or more, got {self.file_time_budget_seconds}."
+            )
         if self.embed_batch_size < 1:
             raise ConfigError("embed_batch_size must be at least 1.")
         if self.llm_unsupported not in ("remove", "mark"):
@@ -102,7 +243,9 @@ class Settings:
         if self.llm_no_support not in ("extractive", "refuse"):
             raise ConfigError(f"llm_no_support must be extractive or refuse, got {self.llm_no_support!r}.")
         if self.llm_answer_tokens < 16 or self.llm_context_tokens < self.llm_answer_tokens + 128:
-            raise ConfigError("llm_answer_tokens must be at least 16, and llm_context_tokens at least llm_answer_tokens + 128.")
+            raise ConfigError(
+                "llm_answer_tokens must be at least 16, and llm_context_tokens at least llm_answer_tokens + 128."
+            )
         if self.llm_connect_timeout <= 0 or self.llm_timeout <= 0:
             raise ConfigError("llm_connect_timeout and llm_timeout must be positive.")
         if not 0 <= self.llm_token_margin <= 2:

@@ -1,4 +1,5 @@
-"""Candidate answer spans inside a sentence, by answer type: amounts, durations, places, people (from assistant.names)."""
+"""Candidate answer spans inside a sentence, by answer type: amounts, durations, places, people (from
+assistant.names)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,22 @@ _NUM = rf"(?:\d(?:[\d,]*\d)?(?:\.\d+)?|{_NUMBER_WORD}(?:[- ]{_NUMBER_WORD})?)"
 _SCALE = r"(?:\s?(?:bn|m|k|tn|billion|million|trillion|thousand)\b)"
 _CURRENCY_WORDS = r"(?:dollars|pounds|euros|yen|yuan|rupees|roubles|rubles|francs|pence|cents|sterling)"
 
-MONEY = re.compile(rf"(?:(?:US|A|C|HK)?[$£€¥]\s?\d[\d,]*(?:\.\d+)?{_SCALE}?|\b\d[\d,]*(?:\.\d+)?{_SCALE}?\s?{_CURRENCY_WORDS}\b)", re.IGNORECASE)
+MONEY = re.compile(
+    rf"(?:(?:US|A|C|HK)?[$£€¥]\s?\d[\d,]*(?:\.\d+)?{_SCALE}?|\b\d[\d,]*(?:\.\d+)?{_SCALE}?\s?{_CURRENCY_WORDS}\b)",
+    re.IGNORECASE,
+)
 PERCENT = re.compile(rf"\b{_NUM}(?:\s?%|\s?(?:per ?cent|percent)(?:age points?)?|\s?percentage points?)", re.IGNORECASE)
-DURATION = re.compile(rf"\b{_NUM}(?:[- ](?:and[- ]a[- ]half[- ])?)(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries|century|seasons?)(?:[- ]long|[- ]old)?\b", re.IGNORECASE)
+DURATION = re.compile(
+    rf"\b{_NUM}(?:[- ](?:and[- ]a[- ]half[- ])?)(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|"
+    rf"centuries|century|seasons?)(?:[- ]long|[- ]old)?\b",
+    re.IGNORECASE,
+)
 NUMBER = re.compile(rf"(?:[$£€¥]\s?)?\b{_NUM}{_SCALE}?(?:\s?%)?(?-i:\s(?:[a-z]+[- ])?[a-z]+s\b)?", re.IGNORECASE)
 _BASED = re.compile(r"\b([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)-based\b")
-_PLACE_CUE = re.compile(r"\b(?:in|at|from|to|near|into|across|throughout|outside|inside|visited|visit|based in|held in)\s+(?:the\s+)?$", re.IGNORECASE)
+_PLACE_CUE = re.compile(
+    r"\b(?:in|at|from|to|near|into|across|throughout|outside|inside|visited|visit|based in|held in)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 
 
 def _matches(pattern: re.Pattern, sentence: str) -> list[SpanMatch]:
@@ -42,7 +53,11 @@ def amounts(sentence: str, answer_type: str) -> list[SpanMatch]:
 
 def places(sentence: str) -> list[SpanMatch]:
     """Names that follow a place cue ("in", "at", "from", "visited" …) or come before "-based"."""
-    found = [n for n in names(sentence) if _PLACE_CUE.search(sentence[max(0, n.start - 20):n.start]) and "-based" not in n.text]
+    found = [
+        n
+        for n in names(sentence)
+        if _PLACE_CUE.search(sentence[max(0, n.start - 20) : n.start]) and "-based" not in n.text
+    ]
     found += [SpanMatch(m.start(1), m.end(1), m.group(1)) for m in _BASED.finditer(sentence)]  # "Bracknell-based Exel"
     return found
 

@@ -67,7 +67,10 @@ class ChunkStore:
         self._committed: tuple[str, frozenset[str]] | None = None  # (revision, article ids with a source record)
         try:
             self.chunks = client.get_or_create_collection(
-                name, metadata={**signature, "revision": uuid.uuid4().hex}, configuration={"hnsw": dict(HNSW)}, embedding_function=None
+                name,
+                metadata={**signature, "revision": uuid.uuid4().hex},
+                configuration={"hnsw": dict(HNSW)},
+                embedding_function=None,
             )
             self.sources = client.get_or_create_collection(
                 f"{name}__sources", configuration={"hnsw": dict(HNSW)}, embedding_function=None
@@ -81,7 +84,8 @@ class ChunkStore:
 
     @staticmethod
     def _tune(collection) -> None:
-        """Bring an existing collection's ef_search to EF_SEARCH (get_or_create keeps the configuration it was made with)."""
+        """Bring an existing collection's ef_search to EF_SEARCH (get_or_create keeps the configuration it was made
+        with)."""
         try:
             current = ((collection.configuration_json or {}).get("hnsw") or {}).get("ef_search")
             if current is not None and int(current) != EF_SEARCH:
@@ -94,8 +98,10 @@ class ChunkStore:
         for key in SIGNATURE_KEYS:
             if key in stored and str(stored[key]) != str(self.signature[key]):
                 raise StoreMismatchError(
-                    f"The store was built with {key} = {stored[key]!r}, but this assistant uses {self.signature[key]!r}. "
-                    "Rebuild it with `assistant ingest PATH --rebuild`, or point data_dir (or chroma_url/collection) at another store."
+                    f"The store was built with {key} = {stored[key]!r}, but this assistant uses "
+                    f"{self.signature[key]!r}. "
+                    "Rebuild it with `assistant ingest PATH --rebuild`, or point data_dir (or chroma_url/collection) "
+                    "at another store."
                 )
 
     # ---- reading ----------------------------------------------------------------------------------
@@ -136,8 +142,11 @@ class ChunkStore:
         revision = self.revision
         cached = self._committed
         if cached is None or cached[0] != revision:
-            ids = frozenset(str(meta.get("article_id", "")) for batch in self._pages(self.sources, include=["metadatas"])
-                            for meta in batch["metadatas"])
+            ids = frozenset(
+                str(meta.get("article_id", ""))
+                for batch in self._pages(self.sources, include=["metadatas"])
+                for meta in batch["metadatas"]
+            )
             self._committed = cached = (revision, ids)
         return cached[1]
 
@@ -181,11 +190,16 @@ class ChunkStore:
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[tuple[StoredChunk, float]]:
         """The k nearest chunks with their cosine similarity (an empty collection gives [])."""
         result = self.chunks.query(
-            query_embeddings=[vector.tolist()], n_results=k, where=where or None, include=["documents", "metadatas", "distances"]
+            query_embeddings=[vector.tolist()],
+            n_results=k,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
         )
         return [
             (StoredChunk(i, t, m), 1.0 - float(d))
-            for i, t, m, d in zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0])
+            for i, t, m, d in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
+            )
         ]
 
     def stats(self) -> dict[str, Any]:
@@ -197,7 +211,8 @@ class ChunkStore:
             "sources": len(records),
             "duplicates": sum(1 for r in records.values() if r.duplicate_of),
             "chunks": max(0, self.count() - len(unfinished)),  # of committed articles: the ones questions can reach
-            "unfinished_chunks": len(unfinished),  # left by an interrupted ingest; never read; the next ingest removes them
+            # left by an interrupted ingest; never read; the next ingest removes them
+            "unfinished_chunks": len(unfinished),
             "first_date": dates[0] if dates else None,
             "last_date": dates[-1] if dates else None,
             # the signature says "model@backend" for a non-torch backend (ingest/embedding.py); shown apart
@@ -221,7 +236,12 @@ class ChunkStore:
             if present:
                 self.chunks.delete(ids=present)
                 self._rows_changed = True
-            self.chunks.add(ids=ids[i:i + step], documents=texts[i:i + step], embeddings=vectors[i:i + step], metadatas=metadatas[i:i + step])
+            self.chunks.add(
+                ids=ids[i : i + step],
+                documents=texts[i : i + step],
+                embeddings=vectors[i : i + step],
+                metadatas=metadatas[i : i + step],
+            )
 
     def put_sources(self, records: list[SourceRecord], vectors: np.ndarray) -> None:
         step = self._batch_size()
@@ -247,13 +267,16 @@ class ChunkStore:
             self.chunks.update(ids=got["ids"], metadatas=metas)
             self._rows_changed = True
 
-    def orphan_ids(self, committed: set[str] | frozenset[str] | None = None, min_age_seconds: float = 0.0) -> tuple[list[str], set[str]]:
+    def orphan_ids(
+        self, committed: set[str] | frozenset[str] | None = None, min_age_seconds: float = 0.0
+    ) -> tuple[list[str], set[str]]:
         """(chunk ids, article ids) of the chunks whose article no source record names: a write that stopped between
         its chunks and its records.
 
         `committed`: the article ids of the source records, if the caller has just read them. Chunks written less
         than `min_age_seconds` ago are left out: with a Chroma server another process may be between its two writes.
-        Costs one listing of the chunk ids (an id is "<article id>:<index>"), plus a read of the few suspects' metadata."""
+        Costs one listing of the chunk ids (an id is "<article id>:<index>"), plus a read of the few suspects'
+        metadata."""
         if committed is None:
             committed = {str(meta.get("article_id", "")) for batch in self._pages(self.sources, include=["metadatas"])
                          for meta in batch["metadatas"]}
@@ -275,20 +298,24 @@ class ChunkStore:
                 articles.add(article_id)
         return orphans, articles
 
-    def remove_orphans(self, committed: set[str] | frozenset[str] | None = None, min_age_seconds: float = 0.0) -> tuple[int, int]:
+    def remove_orphans(
+        self, committed: set[str] | frozenset[str] | None = None, min_age_seconds: float = 0.0
+    ) -> tuple[int, int]:
         """Delete the chunks `orphan_ids` finds; returns (chunks, articles) deleted."""
         orphans, articles = self.orphan_ids(committed, min_age_seconds)
         step = self._batch_size()
         for start in range(0, len(orphans), step):
             self.chunks.delete(ids=orphans[start:start + step])
         if orphans:
-            # the same ids may come back with other metadata (another file holding the article): BM25 rows must be re-read
+            # the same ids may come back with other metadata (another file holding the article): BM25 rows
+            # must be re-read
             self._rows_changed = True
         return len(orphans), len(articles)
 
     def touch(self) -> None:
         """Record a new revision, so every reader's BM25 index knows to rebuild."""
-        self.chunks = self.client.get_collection(self.name, embedding_function=None)  # another process may have touched it
+        # another process may have touched it
+        self.chunks = self.client.get_collection(self.name, embedding_function=None)
         meta = {k: v for k, v in (self.chunks.metadata or {}).items() if not k.startswith("hnsw:")}
         meta.update(self.signature)
         meta["revision"] = uuid.uuid4().hex

@@ -45,10 +45,14 @@ def run_child(module: str, *args: str, timeout: float = 3600) -> dict:
     """Run `python -m benchmarks.<module> args` in its own process and return the result it emitted."""
     command = [sys.executable, "-m", f"benchmarks.{module}", *args]
     started = time.perf_counter()
-    process = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     lines = [line for line in process.stdout.splitlines() if line.startswith(RESULT_MARK)]
     if process.returncode != 0 or not lines:
-        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{process.stdout[-3000:]}\n{process.stderr[-5000:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} failed ({process.returncode}):\n{process.stdout[-3000:]}\n{process.stderr[-5000:]}"
+        )
     result = json.loads(lines[-1][len(RESULT_MARK):])
     result["child_seconds"] = round(time.perf_counter() - started, 2)
     return result

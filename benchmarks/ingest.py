@@ -13,13 +13,26 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import (BBC, DEV, NAIVE_CHUNK_OVERLAP, NAIVE_CHUNK_SIZE, WORK, article_classes, corpus_files, emit,
-                               hit_at_k, load_questions, machine_load, offline, run_child, source_of)
+from benchmarks.common import (
+    BBC,
+    DEV,
+    NAIVE_CHUNK_OVERLAP,
+    NAIVE_CHUNK_SIZE,
+    WORK,
+    article_classes,
+    corpus_files,
+    emit,
+    hit_at_k,
+    load_questions,
+    machine_load,
+    offline,
+    run_child,
+    source_of,
+)
 
 
 def child_project(data: Path, corpus: Path, backend: str | None) -> None:
@@ -32,7 +45,7 @@ def child_project(data: Path, corpus: Path, backend: str | None) -> None:
     assistant = Assistant(data_dir=data)
     embedder = Embedder.shared(assistant.settings.embed_batch_size, backend)
     embedder.embed(["warm up"])  # loads (and, the first time on a machine, exports) the model
-    assistant.store
+    assistant.store  # noqa: B018 (opening the store is part of the load time)
     load_seconds = time.perf_counter() - started
     started_cpu = time.process_time()
     summary = assistant.ingest(corpus)
@@ -43,18 +56,28 @@ def child_project(data: Path, corpus: Path, backend: str | None) -> None:
     hybrid = [[p.source for p in assistant.retrieve(q["question"], k=5)] for q in questions]
     dense = [[p.source for p in assistant.retrieve(q["question"], k=5, mode="dense")] for q in questions]
     lexical = assistant.lexical
-    emit({
-        "contender": "project", "backend": embedder.backend, "model_id": embedder.model_id,
-        "files": len(corpus_files(corpus)), "articles_stored": len(summary.added) - len(summary.duplicates),
-        "duplicates": len(summary.duplicates), "chunks": summary.chunks_added,
-        "load_seconds": round(load_seconds, 2), "ingest_seconds": round(summary.seconds, 2), "ingest_cpu_seconds": round(cpu, 2),
-        "reingest_seconds": round(again.seconds, 3), "reingest_unchanged": len(again.unchanged),
-        "hit_at_5": round(hit_at_k(hybrid, [q["gold"] for q in questions], classes), 4),
-        "hit_at_1": round(hit_at_k([r[:1] for r in hybrid], [q["gold"] for q in questions], classes), 4),
-        "hit_at_5_dense": round(hit_at_k(dense, [q["gold"] for q in questions], classes), 4),
-        "hit_at_1_dense": round(hit_at_k([r[:1] for r in dense], [q["gold"] for q in questions], classes), 4),
-        "questions": len(questions), "bm25_build_seconds": round(lexical.build_seconds, 3),
-    })
+    emit(
+        {
+            "contender": "project",
+            "backend": embedder.backend,
+            "model_id": embedder.model_id,
+            "files": len(corpus_files(corpus)),
+            "articles_stored": len(summary.added) - len(summary.duplicates),
+            "duplicates": len(summary.duplicates),
+            "chunks": summary.chunks_added,
+            "load_seconds": round(load_seconds, 2),
+            "ingest_seconds": round(summary.seconds, 2),
+            "ingest_cpu_seconds": round(cpu, 2),
+            "reingest_seconds": round(again.seconds, 3),
+            "reingest_unchanged": len(again.unchanged),
+            "hit_at_5": round(hit_at_k(hybrid, [q["gold"] for q in questions], classes), 4),
+            "hit_at_1": round(hit_at_k([r[:1] for r in hybrid], [q["gold"] for q in questions], classes), 4),
+            "hit_at_5_dense": round(hit_at_k(dense, [q["gold"] for q in questions], classes), 4),
+            "hit_at_1_dense": round(hit_at_k([r[:1] for r in dense], [q["gold"] for q in questions], classes), 4),
+            "questions": len(questions),
+            "bm25_build_seconds": round(lexical.build_seconds, 3),
+        }
+    )
     assistant.close()
 
 
@@ -73,8 +96,13 @@ def child_naive(data: Path, corpus: Path) -> None:
     load_seconds = time.perf_counter() - started
     started, started_cpu = time.perf_counter(), time.process_time()
     splitter = RecursiveCharacterTextSplitter(chunk_size=NAIVE_CHUNK_SIZE, chunk_overlap=NAIVE_CHUNK_OVERLAP)
-    documents = [Document(page_content=path.read_text(encoding="utf-8", errors="replace"), metadata={"source": source_of(path, corpus)})
-                 for path in corpus_files(corpus)]
+    documents = [
+        Document(
+            page_content=path.read_text(encoding="utf-8", errors="replace"),
+            metadata={"source": source_of(path, corpus)},
+        )
+        for path in corpus_files(corpus)
+    ]
     chunks = splitter.split_documents(documents)
     # from_documents, as the recipe is usually written: it also splits the write into Chroma's max batch size
     store = Chroma.from_documents(chunks, embeddings, collection_name="naive", persist_directory=str(data))
@@ -82,12 +110,20 @@ def child_naive(data: Path, corpus: Path) -> None:
     questions = [q for q in load_questions(DEV) if q.get("gold")]
     classes = article_classes(corpus)
     found = [[d.metadata["source"] for d in store.similarity_search(q["question"], k=5)] for q in questions]
-    emit({
-        "contender": "naive", "backend": "torch (langchain-huggingface)", "files": len(documents), "chunks": len(chunks),
-        "load_seconds": round(load_seconds, 2), "ingest_seconds": round(seconds, 2), "ingest_cpu_seconds": round(cpu, 2),
-        "hit_at_5": round(hit_at_k(found, [q["gold"] for q in questions], classes), 4),
-        "hit_at_1": round(hit_at_k([r[:1] for r in found], [q["gold"] for q in questions], classes), 4), "questions": len(questions),
-    })
+    emit(
+        {
+            "contender": "naive",
+            "backend": "torch (langchain-huggingface)",
+            "files": len(documents),
+            "chunks": len(chunks),
+            "load_seconds": round(load_seconds, 2),
+            "ingest_seconds": round(seconds, 2),
+            "ingest_cpu_seconds": round(cpu, 2),
+            "hit_at_5": round(hit_at_k(found, [q["gold"] for q in questions], classes), 4),
+            "hit_at_1": round(hit_at_k([r[:1] for r in found], [q["gold"] for q in questions], classes), 4),
+            "questions": len(questions),
+        }
+    )
 
 
 def derived(result: dict) -> dict:
@@ -107,7 +143,9 @@ def median_result(runs: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per contender (alternating); the median is reported")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per contender (alternating); the median is reported"
+    )
     parser.add_argument("--corpus", type=Path, default=BBC)
     parser.add_argument("--backend", help="project embedding backend (default: the project's default)")
     parser.add_argument("--child", choices=["project", "naive"], help=argparse.SUPPRESS)
@@ -127,7 +165,16 @@ def main(argv: list[str] | None = None) -> dict:
         order = ["naive", "project"] if number % 2 == 0 else ["project", "naive"]
         for contender in order:
             extra = ["--backend", args.backend] if (contender == "project" and args.backend) else []
-            result = run_child("ingest", "--child", contender, "--data", str(WORK / f"{contender}-bbc"), "--corpus", str(args.corpus), *extra)
+            result = run_child(
+                "ingest",
+                "--child",
+                contender,
+                "--data",
+                str(WORK / f"{contender}-bbc"),
+                "--corpus",
+                str(args.corpus),
+                *extra,
+            )
             print(f"{contender}: {json.dumps(result)}", file=sys.stderr, flush=True)
             runs[contender].append(result)
             load.append(machine_load())

@@ -57,7 +57,10 @@ TOPICS = {
     ],
     "seeds": [  # one article: the follow-up's source cannot tell sessions apart here, the chat history still does
         ("000_9e654aac1be06df7.txt", "When did Lavrov visit Pakistan?"),
-        ("000_9e654aac1be06df7.txt", "When did Imran Khan and Vladimir Putin hold their second phone call in less than a month?"),
+        (
+            "000_9e654aac1be06df7.txt",
+            "When did Imran Khan and Vladimir Putin hold their second phone call in less than a month?",
+        ),
     ],
 }
 FOLLOW_UPS = ("Why?", "Who said that?")
@@ -95,10 +98,19 @@ def free_port() -> int:
 
 
 def start_server(data: Path, port: int, log_path: Path, timeout: float) -> tuple[subprocess.Popen, float]:
-    """`assistant --data-dir DATA ui --host 127.0.0.1 --port PORT` in its own process; returns it once the page answers."""
+    """`assistant --data-dir DATA ui --host 127.0.0.1 --port PORT` in its own process; returns it once the page
+    answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update({"PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-                "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"})
+    env.update(
+        {
+            "PYTHONUNBUFFERED": "1",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "ANONYMIZED_TELEMETRY": "False",
+            "GRADIO_ANALYTICS_ENABLED": "False",
+        }
+    )
     command = [sys.executable, "-c", "from assistant.cli import main; main()", "--data-dir", str(data),
                "ui", "--host", "127.0.0.1", "--port", str(port)]
     started = time.perf_counter()
@@ -249,7 +261,10 @@ class Session:
         users = [_plain(_text(m.get("content"))) for m in messages if m.get("role") == "user"]
         answers = [_text(m.get("content")) for m in messages if m.get("role") == "assistant"]
         if users != self.asked:
-            record.leaks.append(f"chat holds questions {users[-4:]} (of {len(users)}), this session asked {self.asked[-4:]} (of {len(self.asked)})")
+            record.leaks.append(
+                f"chat holds questions {users[-4:]} (of {len(users)}), this session asked {self.asked[-4:]} (of "
+                f"{len(self.asked)})"
+            )
         if not answers or len(answers) != len(users):
             record.error = f"{len(answers)} answers in the chat to {len(users)} questions"
             return
@@ -258,19 +273,27 @@ class Session:
             record.error = "error in the chat: " + _plain(last)[:300]
             return
         record.refused = "<ol class=\"answer-sources\">" not in last
-        record.cited = sorted(set(_CITED.findall(last.split('<ol class="answer-sources">', 1)[-1]))) if not record.refused else []
+        record.cited = (
+            sorted(set(_CITED.findall(last.split('<ol class="answer-sources">', 1)[-1]))) if not record.refused else []
+        )
         short = _SHORT.search(last)
         record.answer = _plain(short.group(1)) if short else _plain(last)
         about = _SOURCES_FOR.search(sources or "")
         if not record.refused and (about is None or html.unescape(about.group(1)) != record.question[:500]):
-            record.leaks.append(f"sources panel is about {about.group(1) if about else None!r}, not {record.question!r}")
+            record.leaks.append(
+                f"sources panel is about {about.group(1) if about else None!r}, not {record.question!r}"
+            )
         if record.kind == "follow-up" and any(not cited.endswith(record.topic) for cited in record.cited):
-            record.leaks.append(f"follow-up {record.question!r} cites {record.cited}, the session's topic is {record.topic}")
+            record.leaks.append(
+                f"follow-up {record.question!r} cites {record.cited}, the session's topic is {record.topic}"
+            )
         if isinstance(browser, dict) and browser.get("id"):
             if self.owner is None:
                 self.owner, self.conversation = browser["id"], browser.get("conversation")
             elif browser["id"] != self.owner or browser.get("conversation") != self.conversation:
-                record.leaks.append(f"browser storage changed to {browser}, was id {self.owner} conversation {self.conversation}")
+                record.leaks.append(
+                    f"browser storage changed to {browser}, was id {self.owner} conversation {self.conversation}"
+                )
             self.browser = {"id": self.owner, "conversation": self.conversation}
         if isinstance(listing, dict) and listing.get("choices") is not None:
             ids = [choice[1] if isinstance(choice, (list, tuple)) else choice for choice in listing["choices"]]
@@ -358,25 +381,46 @@ def run(sessions: int, seconds: float, corpus: str, timeout: float, note: str = 
         distinct.setdefault((r.topic, r.question), set()).add(r.answer)
     result = {
         "what": "concurrent chat sessions through gradio_client against `assistant ui` on loopback",
-        "sessions": sessions, "seconds": seconds, "corpus": corpus, "collection": collection,
-        "note": note, "cpu_count": os.cpu_count(),
-        "load_average_before": load_before, "load_average_during": load_during,
-        "server_start_seconds": round(server_start, 1), "warm_up_seconds": round(warm_up_seconds, 1),
+        "sessions": sessions,
+        "seconds": seconds,
+        "corpus": corpus,
+        "collection": collection,
+        "note": note,
+        "cpu_count": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_during": load_during,
+        "server_start_seconds": round(server_start, 1),
+        "warm_up_seconds": round(warm_up_seconds, 1),
         "clients_connect_seconds": round(connect_seconds, 1),
-        "wall_seconds": round(wall, 1), "questions": len(records), "answered": len(answered),
-        "errors": len(errors), "error_messages": sorted({r.error for r in errors})[:10],
-        "leaks": len(leaks), "leak_messages": [f"session {r.session}: {m}" for r in leaks for m in r.leaks][:10],
+        "wall_seconds": round(wall, 1),
+        "questions": len(records),
+        "answered": len(answered),
+        "errors": len(errors),
+        "error_messages": sorted({r.error for r in errors})[:10],
+        "leaks": len(leaks),
+        "leak_messages": [f"session {r.session}: {m}" for r in leaks for m in r.leaks][:10],
         "sessions_stuck": stuck,
-        "questions_per_session": {"min": min((sum(r.session == n for r in records) for n in range(sessions)), default=0),
-                                  "max": max((sum(r.session == n for r in records) for n in range(sessions)), default=0)},
-        "follow_ups": len(follow_ups), "follow_ups_refused": sum(r.refused for r in follow_ups),
+        "questions_per_session": {
+            "min": min((sum(r.session == n for r in records) for n in range(sessions)), default=0),
+            "max": max((sum(r.session == n for r in records) for n in range(sessions)), default=0),
+        },
+        "follow_ups": len(follow_ups),
+        "follow_ups_refused": sum(r.refused for r in follow_ups),
         "answers_per_second": round(len(answered) / wall, 3) if wall else None,
         "latency": latency_summary([r.seconds for r in answered]) if answered else None,
-        "first_update": latency_summary([r.first_update_seconds for r in answered if r.first_update_seconds is not None]) if answered else None,
+        "first_update": latency_summary(
+            [r.first_update_seconds for r in answered if r.first_update_seconds is not None]
+        )
+        if answered
+        else None,
         "latency_follow_ups": latency_summary([r.seconds for r in follow_ups]) if follow_ups else None,
-        "answer_words_mean": round(sum(len(r.answer.split()) for r in answered) / len(answered), 1) if answered else None,
+        "answer_words_mean": round(sum(len(r.answer.split()) for r in answered) / len(answered), 1)
+        if answered
+        else None,
         "leak_detector_check": detector,
-        "distinct_answers_per_question": {f"{topic} | {question}": len(texts) for (topic, question), texts in sorted(distinct.items())},
+        "distinct_answers_per_question": {
+            f"{topic} | {question}": len(texts) for (topic, question), texts in sorted(distinct.items())
+        },
         "server_exit_code": server_exit,
         "server": _page_limits(),
     }
@@ -388,19 +432,25 @@ def _page_limits() -> dict:
     """The page's queue settings this run served with (ui/app.py)."""
     from ui import app
 
-    return {name: getattr(app, name, None) for name in ("CONCURRENT_ANSWERS", "QUEUE_SIZE", "STREAM_DELAY", "MAX_WAITING")}
+    return {
+        name: getattr(app, name, None) for name in ("CONCURRENT_ANSWERS", "QUEUE_SIZE", "STREAM_DELAY", "MAX_WAITING")
+    }
 
 
 def row(result: dict) -> str:
     """One line of the benchmarks/README.md table."""
     lat = result["latency"] or {}
     first = result["first_update"] or {}
-    return (f"| {result['sessions']} sessions × {result['seconds']:.0f} s, {result['corpus']} "
-            f"({result['collection']['articles']} articles) | {result['answered']} / {result['questions']} | {result['errors']} | "
-            f"{result['leaks']} | {lat.get('p50_ms', float('nan')) / 1000:.1f} / {lat.get('p95_ms', float('nan')) / 1000:.1f} / "
-            f"{lat.get('max_ms', float('nan')) / 1000:.1f} | {first.get('p50_ms', float('nan')) / 1000:.1f} / "
-            f"{first.get('p95_ms', float('nan')) / 1000:.1f} | {result['answers_per_second']:.2f} | "
-            f"{result['load_average_during']} | {result['note'] or '-'} |")
+    return (
+        f"| {result['sessions']} sessions × {result['seconds']:.0f} s, {result['corpus']} "
+        f"({result['collection']['articles']} articles) | {result['answered']} / {result['questions']} | "
+        f"{result['errors']} | "
+        f"{result['leaks']} | {lat.get('p50_ms', float('nan')) / 1000:.1f} / "
+        f"{lat.get('p95_ms', float('nan')) / 1000:.1f} / "
+        f"{lat.get('max_ms', float('nan')) / 1000:.1f} | {first.get('p50_ms', float('nan')) / 1000:.1f} / "
+        f"{first.get('p95_ms', float('nan')) / 1000:.1f} | {result['answers_per_second']:.2f} | "
+        f"{result['load_average_during']} | {result['note'] or '-'} |"
+    )
 
 
 TABLE_HEAD = ("| run | answered / asked | errors | leaks | latency p50 / p95 / max (s) | first update p50 / p95 (s) | "
@@ -411,9 +461,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=20, help="concurrent sessions (default 20)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long sessions keep asking (default 60)")
-    parser.add_argument("--corpus", choices=sorted(TOPICS), default="bbc", help="five BBC articles from ../shared, or seeds/")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds one question may take before it is an error")
-    parser.add_argument("--note", default="", help="conditions to record with the result, e.g. other load on the machine")
+    parser.add_argument(
+        "--corpus", choices=sorted(TOPICS), default="bbc", help="five BBC articles from ../shared, or seeds/"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds one question may take before it is an error"
+    )
+    parser.add_argument(
+        "--note", default="", help="conditions to record with the result, e.g. other load on the machine"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -27,7 +27,8 @@ class Article:
     url: str | None = None
     body_start: int = 0  # where the body starts in `text` (after a headline), for de-duplication
     extra: dict = field(default_factory=dict)
-    _cache: tuple | None = field(default=None, init=False, repr=False, compare=False)  # (text, body_start, normalised, id)
+    # (text, body_start, normalised, id)
+    _cache: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def normalised_text(self) -> str:

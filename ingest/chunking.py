@@ -85,7 +85,11 @@ class Chunker:
     def _fit(self, text: str, span: Span, counts: "_Counts", final: bool) -> list[Span]:
         """The span itself if it fits, else consecutive pieces of it split at words (or characters) that do."""
         if span.end - span.start > self.window_chars:
-            return [piece for window in _windows(text, span, self.window_chars) for piece in self._fit(text, window, counts, final)]
+            return [
+                piece
+                for window in _windows(text, span, self.window_chars)
+                for piece in self._fit(text, window, counts, final)
+            ]
         if self._fits(text, span, counts, final):
             return [span]
         words = [Span(m.start(), m.end()) for m in _WORD.finditer(text, span.start, span.end)]

@@ -71,7 +71,9 @@ def _with_bom(data: bytes) -> Decoded | None:
             try:
                 return Decoded(data.decode("utf-16"), "utf-16")
             except UnicodeDecodeError as exc:
-                raise LoadError(f"starts with a utf-16 byte-order mark but is not valid utf-16 ({exc.reason}); save it as UTF-8") from None
+                raise LoadError(
+                    f"starts with a utf-16 byte-order mark but is not valid utf-16 ({exc.reason}); save it as UTF-8"
+                ) from None
     return None
 
 

@@ -29,7 +29,8 @@ class Discovery:
     unsupported: list[Path] = field(default_factory=list)
     not_read: list[tuple[Path, str]] = field(default_factory=list)
     links: set[Path] = field(default_factory=set)  # files reached through a symbolic link (allowed to be one when read)
-    unreadable: list[Path] = field(default_factory=list)  # folders that could not be listed, entries that could not be read: what was stored from them is kept on sync
+    # folders that could not be listed, entries that could not be read: what was stored from them is kept on sync
+    unreadable: list[Path] = field(default_factory=list)
 
 
 def discover(root: Path, exclude: tuple[str, ...] = (), follow_symlinks: bool = False) -> Discovery:
@@ -85,7 +86,9 @@ class _Walk:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
-            self._pass_over(folder, f"cannot list this folder: {_reason(exc)}; its files were not read", unreadable=True)
+            self._pass_over(
+                folder, f"cannot list this folder: {_reason(exc)}; its files were not read", unreadable=True
+            )
             return
         for entry in entries:
             if not entry.name.startswith("."):
@@ -115,7 +118,9 @@ class _Walk:
         if not inside and not self.follow:
             self._pass_over(path, f"symbolic link to a {kind} outside the ingested folder; {NOT_FOLLOWED}")
         elif kind == "folder" and not self.follow:
-            self._pass_over(path, "symbolic link to a folder inside the ingested folder: its files are read where they are")
+            self._pass_over(
+                path, "symbolic link to a folder inside the ingested folder: its files are read where they are"
+            )
         elif kind == "folder":
             self.linked_folders.append(path)
         elif not self._excluded(path):
@@ -132,7 +137,9 @@ class _Walk:
 
     def _excluded(self, path: Path) -> bool:
         name = path.name
-        return any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in self.exclude)
+        return any(
+            fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in self.exclude
+        )
 
     def _pass_over(self, path: Path, reason: str, unreadable: bool = False) -> None:
         self.found.not_read.append((path, reason))

@@ -32,7 +32,8 @@ BACKEND_ENV = "ASSISTANT_EMBEDDING_BACKEND"  # read only until Settings has an `
 EXPORT_RECIPE = 1  # bump when the export/optimise/quantise steps change, so cached files are redone
 CACHE_TEXTS = 20_000  # query-time embeddings kept (sentences of retrieved articles recur across questions): ~30 MB
 PADDING_SLACK = 0.9  # a batch ends where a text is shorter than this share of the batch's longest one
-ONNX_MAX_BATCH = 8  # texts per onnxruntime call at most: small batches stay in cache (100 chunks: ~1.0 s CPU vs 1.4 s at 64)
+# texts per onnxruntime call at most: small batches stay in cache (100 chunks: ~1.0 s CPU vs 1.4 s at 64)
+ONNX_MAX_BATCH = 8
 CACHE_CALL_LIMIT = 256  # calls with more texts than this (ingestion) bypass the cache
 _lock = threading.Lock()
 _shared: dict[str, "Embedder"] = {}
@@ -56,7 +57,9 @@ def default_backend() -> str:
     if backend not in BACKENDS:
         from assistant.errors import ConfigError
 
-        raise ConfigError(f"Unknown embedding backend {backend!r} ({BACKEND_ENV}); choose one of {', '.join(BACKENDS)}.")
+        raise ConfigError(
+            f"Unknown embedding backend {backend!r} ({BACKEND_ENV}); choose one of {', '.join(BACKENDS)}."
+        )
     return backend
 
 
@@ -76,8 +79,11 @@ class Embedder:
 
             raise ConfigError(f"Unknown embedding backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
         if self.backend != "torch" and not _onnx_available(quantized=self.backend == "onnx-int8"):
-            log.warning("onnxruntime (or, for the one-time export, onnx) is not installed: embedding with torch instead of %s "
-                        "(slower; the store records which one built it)", self.backend)
+            log.warning(
+                "onnxruntime (or, for the one-time export, onnx) is not installed: embedding with torch instead of %s "
+                "(slower; the store records which one built it)",
+                self.backend,
+            )
             self.backend = "torch"
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -201,7 +207,11 @@ class Embedder:
     def _embed(self, texts: list[str], progress: bool) -> np.ndarray:
         if self.backend == "torch":
             vectors = self.model.encode(
-                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
             )
             return vectors.astype(np.float32)
         return self._embed_onnx(texts)
@@ -229,7 +239,9 @@ class Embedder:
         return out
 
 
-def _batches(sorted_lengths: np.ndarray, order: np.ndarray, limit: int, slack: float = PADDING_SLACK) -> list[np.ndarray]:
+def _batches(
+    sorted_lengths: np.ndarray, order: np.ndarray, limit: int, slack: float = PADDING_SLACK
+) -> list[np.ndarray]:
     """Split texts (sorted longest first) into batches of at most `limit` whose shortest text is at least `slack` of
     the longest: every text is padded to its batch's longest, and padding is paid for. Question-time sentences vary a
     lot in length (5 to 100 word pieces): 65 of them in batches of 64 cost ~270 ms of CPU, cut this way ~120 ms."""

@@ -16,12 +16,65 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
 
 PARSER = "lxml"
-_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head", "iframe", "object", "embed", "svg", "canvas", "form",
-                            "button", "select", "input", "textarea", "nav", "footer"})
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])", re.IGNORECASE)
-_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "pre", "header", "main", "figcaption", "dd", "dt"})
+_INVISIBLE_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "head",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "canvas",
+        "form",
+        "button",
+        "select",
+        "input",
+        "textarea",
+        "nav",
+        "footer",
+    }
+)
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])",
+    re.IGNORECASE,
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "br",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "blockquote",
+        "pre",
+        "header",
+        "main",
+        "figcaption",
+        "dd",
+        "dt",
+    }
+)
 _TEXT_TYPES = (NavigableString, CData)  # exact types: comments, doctypes and the like are strings too
-_DATE_META = ("article:published_time", "datePublished", "pubdate", "date", "dc.date", "og:published_time", "publish-date")
+_DATE_META = (
+    "article:published_time",
+    "datePublished",
+    "pubdate",
+    "date",
+    "dc.date",
+    "og:published_time",
+    "publish-date",
+)
 _META_KEYS = ("property", "name", "itemprop")
 _DOCTYPE_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _SUBSET_TOKEN = re.compile(r"\"[^\"]*\"|'[^']*'|\]\s*>")

@@ -55,7 +55,8 @@ def load_file(path: Path, source: str) -> list[Article]:
 
 
 def load_bytes(data: bytes, suffix: str, source: str) -> Loaded:
-    """Load a file's bytes as the format its suffix names, keeping what can be read. Raises LoadError when nothing can."""
+    """Load a file's bytes as the format its suffix names, keeping what can be read. Raises LoadError when nothing
+    can."""
     loader = LOADERS.get(suffix.lower())
     if loader is None:
         raise LoadError(f"unsupported file type {suffix or '(none)'}; supported: {', '.join(sorted(LOADERS))}")
@@ -106,7 +107,9 @@ def load_jsonl(text: str, source: str, warnings: list[str] | None = None) -> lis
     return _records(records, source, "line", warnings, problems)
 
 
-def _records(numbered, source: str, unit: str, warnings: list[str] | None, problems: list[str] | None = None) -> list[Article]:
+def _records(
+    numbered, source: str, unit: str, warnings: list[str] | None, problems: list[str] | None = None
+) -> list[Article]:
     """One article per JSON object; unreadable records are errors, or (given `warnings`) skipped and noted there."""
     articles = []
     problems = problems if problems is not None else []
@@ -212,7 +215,12 @@ def _article(source: str, text: str, meta: dict, headline_in_text: bool = True) 
 
 def _is_headline(line: str, text: str) -> bool:
     """A short first line, not a sentence, followed by more text."""
-    return bool(line) and len(line.split()) <= _TITLE_WORDS and not _SENTENCE_END.search(line) and len(text) > len(line) + 1
+    return (
+        bool(line)
+        and len(line.split()) <= _TITLE_WORDS
+        and not _SENTENCE_END.search(line)
+        and len(text) > len(line) + 1
+    )
 
 
 def _title_from_body(text: str, words: int = 12) -> str:

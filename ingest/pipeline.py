@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 FLUSH_CHUNKS = 512  # chunks embedded per wave: big batches keep the model busy
 HOLDER_SCAN_FACTOR = 20  # read all source records once when the store holds at most this many per file being ingested
-EMBED_SLICE = 16  # a big file's chunks are embedded this many at a time (two ONNX batches), with a look at its time budget after each
+# a big file's chunks are embedded this many at a time (two ONNX batches), with a look at its time budget after each
+EMBED_SLICE = 16
 DEFAULT_FILE_TIME_BUDGET = next(f.default for f in dataclasses.fields(Settings) if f.name == "file_time_budget_seconds")
 # With a Chroma server another process may be between writing an article's chunks and its source record: chunks
 # without a record are only deleted once they are this old. The embedded store is one process's alone: no wait there.
@@ -105,9 +106,18 @@ class _FileWork:
 class Ingestor:
     """Writes articles into a ChunkStore with one embedder and chunker."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, chunker: Chunker, max_file_bytes: int, exclude: tuple[str, ...] = (),
-                 *, follow_symlinks: bool = False, file_time_budget_seconds: float = DEFAULT_FILE_TIME_BUDGET,
-                 orphan_grace_seconds: float = 0.0):
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        chunker: Chunker,
+        max_file_bytes: int,
+        exclude: tuple[str, ...] = (),
+        *,
+        follow_symlinks: bool = False,
+        file_time_budget_seconds: float = DEFAULT_FILE_TIME_BUDGET,
+        orphan_grace_seconds: float = 0.0,
+    ):
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
@@ -172,11 +182,17 @@ class Ingestor:
 
     def _remove_orphans(self, records: dict[str, SourceRecord], summary: IngestSummary) -> None:
         """Delete the chunks an unfinished write left (no source record names their article) before writing."""
-        chunks, articles = self.store.remove_orphans({r.article_id for r in records.values()}, self.orphan_grace_seconds)
+        chunks, articles = self.store.remove_orphans(
+            {r.article_id for r in records.values()}, self.orphan_grace_seconds
+        )
         if chunks:
             summary.orphans_removed = chunks
-            log.warning("removed %d chunk(s) of %d article(s) that an interrupted ingest left without a source record "
-                        "(they were never answerable; their files are ingested again if they are still there)", chunks, articles)
+            log.warning(
+                "removed %d chunk(s) of %d article(s) that an interrupted ingest left without a source record "
+                "(they were never answerable; their files are ingested again if they are still there)",
+                chunks,
+                articles,
+            )
 
 
 def _summary(found: Discovery, base: Path, prefix: str) -> IngestSummary:
@@ -231,14 +247,16 @@ class _Run:
     def __init__(self, ingestor: Ingestor, summary: IngestSummary, expected_files: int = 0) -> None:
         self.ingestor = ingestor
         self.expected_files = expected_files
-        self._holders: dict[str, list[tuple[str, dict]]] | None = None  # article id -> stored (source, metadata), read once
+        # article id -> stored (source, metadata), read once
+        self._holders: dict[str, list[tuple[str, dict]]] | None = None
         self.store = ingestor.store
         self.summary = summary
         self.pending: list[_Pending] = []
         self.pending_chunks = 0
         self.new_ids: dict[str, str] = {}  # article id -> source that carries it, for articles written this run
         self.aliases: list[tuple[Article, str, str, str]] = []  # (article, file, file hash, canonical source)
-        self.replaced: list[tuple[SourceRecord, bool]] = []  # (old record of a changed file, whether its source still exists)
+        # (old record of a changed file, whether its source still exists)
+        self.replaced: list[tuple[SourceRecord, bool]] = []
 
     def visit(self, path: Path, file_source: str, old: list[SourceRecord], is_link: bool = False) -> None:
         """Read, load, chunk (and for a big file embed) one file; it joins the run only if all of that worked."""
@@ -270,7 +288,8 @@ class _Run:
         if article.date is None and old is None:
             work.undated.append(article.source)
         if old is not None and old.article_id == article_id:
-            work.aliases.append((article, work.file_source, work.file_hash, old.duplicate_of or ""))  # same text, new bytes: refresh the record
+            # same text, new bytes: refresh the record
+            work.aliases.append((article, work.file_source, work.file_hash, old.duplicate_of or ""))
             return
         canonical = work.new_ids.get(article_id) or self.new_ids.get(article_id) or self._stored_canonical(article_id)
         if canonical and canonical != article.source:
@@ -291,7 +310,11 @@ class _Run:
         for item in work.pending:
             parts = []
             for start in range(0, len(item.chunks), EMBED_SLICE):
-                parts.append(self.ingestor.embedder.embed([c.text for c in item.chunks[start:start + EMBED_SLICE]], cache=False))
+                parts.append(
+                    self.ingestor.embedder.embed(
+                        [c.text for c in item.chunks[start : start + EMBED_SLICE]], cache=False
+                    )
+                )
                 budget.check("embedding")
             item.vectors = np.vstack(parts)
 
@@ -396,8 +419,12 @@ class _Run:
         from assistant.store import _source_record
 
         new_canonical = _source_record(*remaining[0])
-        promoted = [SourceRecord(**{**r.__dict__, "duplicate_of": None if r.source == new_canonical.source else new_canonical.source})
-                    for r in (_source_record(s, m) for s, m in remaining)]
+        promoted = [
+            SourceRecord(
+                **{**r.__dict__, "duplicate_of": None if r.source == new_canonical.source else new_canonical.source}
+            )
+            for r in (_source_record(s, m) for s, m in remaining)
+        ]
         vectors = np.vstack([self._vector_of(r.source) for r in promoted])
         self.store.put_sources(promoted, vectors)
         self.store.repoint_article(article_id, new_canonical)

@@ -14,8 +14,10 @@ class IngestSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (source, reason): files that could not be loaded
     deleted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files of a type we do not read
-    not_read: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): links not followed, folders that cannot be listed, devices
-    warnings: list[tuple[str, str]] = field(default_factory=list)  # (source, what was lost): files read with damage, e.g. a bad JSONL line
+    # (path, reason): links not followed, folders that cannot be listed, devices
+    not_read: list[tuple[str, str]] = field(default_factory=list)
+    # (source, what was lost): files read with damage, e.g. a bad JSONL line
+    warnings: list[tuple[str, str]] = field(default_factory=list)
     undated: list[str] = field(default_factory=list)
     chunks_added: int = 0
     orphans_removed: int = 0  # chunks an interrupted earlier run left without a source record, deleted before writing
@@ -23,7 +25,9 @@ class IngestSummary:
 
     @property
     def changed_anything(self) -> bool:
-        return bool(self.added or self.updated or self.deleted or self.duplicates or self.chunks_added or self.orphans_removed)
+        return bool(
+            self.added or self.updated or self.deleted or self.duplicates or self.chunks_added or self.orphans_removed
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,10 +54,14 @@ class IngestSummary:
             lines.append(f"{len(self.warnings)} warning(s) on files that were read (the rest of each file is stored):")
             lines += _listed([f"{source}: {message}" for source, message in self.warnings], limit)
         if self.undated:
-            shown = ", ".join(self.undated[:limit]) + (f" … and {len(self.undated) - limit} more" if len(self.undated) > limit else "")
+            shown = ", ".join(self.undated[:limit]) + (
+                f" … and {len(self.undated) - limit} more" if len(self.undated) > limit else ""
+            )
             lines.append(f"{len(self.undated)} article(s) have no publication date: {shown}")
         if self.skipped:
-            lines.append(f"{len(self.skipped)} file(s) of unsupported types ignored: " + ", ".join(self.skipped[:limit]))
+            lines.append(
+                f"{len(self.skipped)} file(s) of unsupported types ignored: " + ", ".join(self.skipped[:limit])
+            )
         return "\n".join(lines)
 
 

@@ -121,7 +121,9 @@ def _extract(zipped: zipfile.ZipFile, entries: list[zipfile.ZipInfo], base: Path
             rejected.append((shown, f"cannot be unpacked here ({exc.strerror or exc})"))
             continue
         if written is None:
-            too_big = "larger than max_file_bytes" if max_total - total > max_file_bytes else "over the archive's size limit"
+            too_big = (
+                "larger than max_file_bytes" if max_total - total > max_file_bytes else "over the archive's size limit"
+            )
             rejected.append((shown, f"{too_big} when unpacked; not unpacked"))
             continue
         total += written

@@ -71,14 +71,18 @@ def parse(name: str, path: Path, text: str) -> Prompt:
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
-        raise PromptError(f"prompt {name!r} ({path}) is malformed: {exc}; write literal braces as {{{{ and }}}}") from None
+        raise PromptError(
+            f"prompt {name!r} ({path}) is malformed: {exc}; write literal braces as {{{{ and }}}}"
+        ) from None
     for literal, field, spec, conversion in parsed:
         if field is None:
             pieces.append((literal, None))
             continue
         if spec or conversion or not _VARIABLE.match(field):
             shown = field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
-            raise PromptError(f"prompt {name!r} ({path}) has an invalid field {{{shown}}}: only {{lower_case_name}} is allowed")
+            raise PromptError(
+                f"prompt {name!r} ({path}) has an invalid field {{{shown}}}: only {{lower_case_name}} is allowed"
+            )
         pieces.append((literal, field))
     return Prompt(name, path, tuple(pieces))
 

@@ -1,4 +1,5 @@
-"""Answers from the seeded store (one shared Assistant): cited, short, grounded in exact spans; refusals; filters; dates."""
+"""Answers from the seeded store (one shared Assistant): cited, short, grounded in exact spans; refusals; filters;
+dates."""
 
 from __future__ import annotations
 
@@ -191,7 +192,10 @@ def test_relative_dates_without_publication_date_stay_unresolved():
 
 
 def test_several_expressions_in_one_sentence():
-    sentence = "Russian Foreign Minister Sergey Lavrov visited Islamabad in April this year, and Pakistan’s foreign and defense ministers visited Russia last year."
+    sentence = (
+        "Russian Foreign Minister Sergey Lavrov visited Islamabad in April this year, and Pakistan’s foreign and "
+        "defense ministers visited Russia last year."
+    )
     assert [e.resolved for e in find_time_expressions(sentence, PUBLISHED)] == ["April 2021", "2020"]
 
 

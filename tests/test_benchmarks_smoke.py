@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,7 +51,10 @@ def test_the_ingest_benchmark_runs_on_a_small_corpus(tmp_path):
         (corpus / folder).mkdir(parents=True)
         for path in sorted((BBC / folder).glob("*.txt"))[:4]:
             shutil.copy(path, corpus / folder / path.name)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | {"BENCH_WORK": str(tmp_path / "work"), "BENCH_QUESTIONS": "3"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | {
+        "BENCH_WORK": str(tmp_path / "work"),
+        "BENCH_QUESTIONS": "3",
+    }
     result = subprocess.run([sys.executable, "-m", "benchmarks.ingest", "--corpus", str(corpus)], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -14,14 +14,54 @@ from conftest import SEED_FILE
 
 # ---- the property: fits the model, exact spans, full coverage -----------------------------------------
 
-_FRAGMENTS = st.sampled_from([
-    " ", " ", " ", "\n", "\n\n", "\t", ". ", "! ", "? ", ", ", "; ", "<|endoftext|>", "<|endoftext|> ", "<|fim_prefix|>",
-    "Mr. ", "U.S. ", "Dr. Smith ", "$1.13bn ", "1,000 ", "3.5% ", "e.g. ", "“quoted.” ", "’s ", "—", "...", "!!!!!!!!",
-    "Lavrov visited Islamabad in April this year. ", "Café naïve Zürich ", "東京都の人口は増えた。", "Москва ", "مرحبا ",
-    "👍🏽🎉", "\u00a0", "\u200b", "e\u0301" * 5, "0123456789" * 3,
-])
-_WORDS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), min_size=1, max_size=12)
-_LONG_WORD = st.builds(lambda ch, n: ch * n, st.sampled_from(["a", "x9", "ab.", "!", "é", "日", "🙂", "-", "<|endoftext|>"]), st.integers(50, 900))
+_FRAGMENTS = st.sampled_from(
+    [
+        " ",
+        " ",
+        " ",
+        "\n",
+        "\n\n",
+        "\t",
+        ". ",
+        "! ",
+        "? ",
+        ", ",
+        "; ",
+        "<|endoftext|>",
+        "<|endoftext|> ",
+        "<|fim_prefix|>",
+        "Mr. ",
+        "U.S. ",
+        "Dr. Smith ",
+        "$1.13bn ",
+        "1,000 ",
+        "3.5% ",
+        "e.g. ",
+        "“quoted.” ",
+        "’s ",
+        "—",
+        "...",
+        "!!!!!!!!",
+        "Lavrov visited Islamabad in April this year. ",
+        "Café naïve Zürich ",
+        "東京都の人口は増えた。",
+        "Москва ",
+        "مرحبا ",
+        "👍🏽🎉",
+        "\u00a0",
+        "\u200b",
+        "e\u0301" * 5,
+        "0123456789" * 3,
+    ]
+)
+_WORDS = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), min_size=1, max_size=12
+)
+_LONG_WORD = st.builds(
+    lambda ch, n: ch * n,
+    st.sampled_from(["a", "x9", "ab.", "!", "é", "日", "🙂", "-", "<|endoftext|>"]),
+    st.integers(50, 900),
+)
 _ANY = st.text(max_size=80)  # anything Unicode, controls and odd spaces included
 _PIECE = st.one_of(_FRAGMENTS, _WORDS, _WORDS.map(lambda w: w + " "), _LONG_WORD, _ANY)
 TEXTS = st.lists(_PIECE, min_size=0, max_size=120).map("".join)
@@ -99,20 +139,32 @@ def _sentences(text: str) -> list[str]:
     return [text[s.start:s.end] for s in split_sentences(text)]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Mr. Smith went to Washington. He arrived on Monday.", ["Mr. Smith went to Washington.", "He arrived on Monday."]),
-    ("The U.S. economy grew 3%. Prices rose.", ["The U.S. economy grew 3%.", "Prices rose."]),
-    ("Revenue rose to $1.13bn. Profits fell.", ["Revenue rose to $1.13bn.", "Profits fell."]),
-    ("It cost 3.5 million. Next.", ["It cost 3.5 million.", "Next."]),
-    ("Dr. No met Mrs. Robinson at 5 p.m. yesterday. Fine.", ["Dr. No met Mrs. Robinson at 5 p.m. yesterday.", "Fine."]),
-    ("He said \"yes.\" Then he left!", ["He said \"yes.\"", "Then he left!"]),
-    ("He said “yes.” Then he left?", ["He said “yes.”", "Then he left?"]),
-    ("Headline without a stop\n\nBody starts here. Second one?", ["Headline without a stop", "Body starts here.", "Second one?"]),
-    ("Talks at the U.N. ended on Jan. 5 in Geneva. Bye.", ["Talks at the U.N. ended on Jan. 5 in Geneva.", "Bye."]),
-    ("  Leading and trailing space.  ", ["Leading and trailing space."]),
-    ("", []),
-    ("   \n\n  ", []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Mr. Smith went to Washington. He arrived on Monday.",
+            ["Mr. Smith went to Washington.", "He arrived on Monday."],
+        ),
+        ("The U.S. economy grew 3%. Prices rose.", ["The U.S. economy grew 3%.", "Prices rose."]),
+        ("Revenue rose to $1.13bn. Profits fell.", ["Revenue rose to $1.13bn.", "Profits fell."]),
+        ("It cost 3.5 million. Next.", ["It cost 3.5 million.", "Next."]),
+        (
+            "Dr. No met Mrs. Robinson at 5 p.m. yesterday. Fine.",
+            ["Dr. No met Mrs. Robinson at 5 p.m. yesterday.", "Fine."],
+        ),
+        ("He said \"yes.\" Then he left!", ["He said \"yes.\"", "Then he left!"]),
+        ("He said “yes.” Then he left?", ["He said “yes.”", "Then he left?"]),
+        (
+            "Headline without a stop\n\nBody starts here. Second one?",
+            ["Headline without a stop", "Body starts here.", "Second one?"],
+        ),
+        ("Talks at the U.N. ended on Jan. 5 in Geneva. Bye.", ["Talks at the U.N. ended on Jan. 5 in Geneva.", "Bye."]),
+        ("  Leading and trailing space.  ", ["Leading and trailing space."]),
+        ("", []),
+        ("   \n\n  ", []),
+    ],
+)
 def test_split_sentences(text, expected):
     assert _sentences(text) == expected
 
@@ -120,6 +172,11 @@ def test_split_sentences(text, expected):
 def test_split_sentences_spans_are_exact_and_cover_text():
     text = "  First one. Second, with Mr. Jones?\n\nThird: $1.13bn!  Fourth\n"
     spans = split_sentences(text)
-    assert [text[s.start:s.end] for s in spans] == ["First one.", "Second, with Mr. Jones?", "Third: $1.13bn!", "Fourth"]
+    assert [text[s.start : s.end] for s in spans] == [
+        "First one.",
+        "Second, with Mr. Jones?",
+        "Third: $1.13bn!",
+        "Fourth",
+    ]
     covered = {i for s in spans for i in range(s.start, s.end)}
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())

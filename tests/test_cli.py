@@ -92,7 +92,9 @@ def test_info(first_ask, cli_data):
 def test_ingest_then_again_is_unchanged(tmp_path, embedder):
     news = tmp_path / "news"
     news.mkdir()
-    (news / "a.txt").write_text("date 2022-03-01\n\nCheese festival\n\nThe Gouda cheese festival drew 40,000 visitors.\n")
+    (news / "a.txt").write_text(
+        "date 2022-03-01\n\nCheese festival\n\nThe Gouda cheese festival drew 40,000 visitors.\n"
+    )
     data = str(tmp_path / "data")
     first = _run("--data-dir", data, "ingest", str(news))
     assert first.exit_code == 0, first.output
@@ -122,9 +124,17 @@ def test_store_in_use_is_an_error_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.setattr("assistant.chroma_client.LOCK_WAIT_SECONDS", 0.2)
     data = tmp_path / "data"
     data.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from filelock import FileLock; "
-                               "lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); time.sleep(60)",
-                               str(data / "store.lock")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from filelock import FileLock; "
+            "lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); time.sleep(60)",
+            str(data / "store.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         result = CliRunner().invoke(main, ["--data-dir", str(data), "info"])
@@ -164,7 +174,9 @@ def test_installed_command_in_a_subprocess(tmp_path):
     exe = REPO / ".venv" / "bin" / "assistant"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "XDG_DATA_HOME": str(tmp_path / "xdg")}
     env.pop("ASSISTANT_DATA_DIR", None)  # no store named: the default one, which gets the seeds (as `make ask` does)
-    result = subprocess.run([str(exe), "ask", LAVROV_Q], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    result = subprocess.run(
+        [str(exe), "ask", LAVROV_Q], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "April 2021" in result.stdout
     assert "000_9e654aac1be06df7.txt" in result.stdout
@@ -176,8 +188,19 @@ def test_global_options_are_accepted_after_the_command(tmp_path):
     from assistant.cli import hoist_global_options
 
     commands = {"ui", "ask", "info"}
-    assert hoist_global_options(["ui", "--data-dir", "D", "--port", "1"], commands) == ["--data-dir", "D", "ui", "--port", "1"]
-    assert hoist_global_options(["ask", "Q", "--debug", "--data-dir=D"], commands) == ["--debug", "--data-dir=D", "ask", "Q"]
+    assert hoist_global_options(["ui", "--data-dir", "D", "--port", "1"], commands) == [
+        "--data-dir",
+        "D",
+        "ui",
+        "--port",
+        "1",
+    ]
+    assert hoist_global_options(["ask", "Q", "--debug", "--data-dir=D"], commands) == [
+        "--debug",
+        "--data-dir=D",
+        "ask",
+        "Q",
+    ]
     assert hoist_global_options(["ask", "--", "--data-dir"], commands) == ["ask", "--", "--data-dir"]
     result = CliRunner().invoke(main, ["info", "--data-dir", str(tmp_path / "d"), "--json"])
     assert result.exit_code == 0, result.output

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.collections import NAME_RULE, name_problem
+from assistant.conversation import Turn
 from assistant.errors import ConfigError, InputError, StoreInUseError
 from assistant.history import History
-from assistant.conversation import Turn
 from ingest.uploads import extract_zip, ingest_uploads, stage
 
 from conftest import write_folder
@@ -88,8 +88,16 @@ def test_collections_are_listed_with_what_they_hold(two):
     bridges, orchards = two
     listed = {info.name: info for info in bridges.collections()}
     assert set(listed) == {"bridges", "orchards"}
-    assert (listed["bridges"].articles, listed["bridges"].first_date, listed["bridges"].last_date) == (1, "2021-03-04", "2021-03-04")
-    assert (listed["orchards"].articles, listed["orchards"].first_date, listed["orchards"].last_date) == (2, "2020-10-12", "2022-01-20")
+    assert (listed["bridges"].articles, listed["bridges"].first_date, listed["bridges"].last_date) == (
+        1,
+        "2021-03-04",
+        "2021-03-04",
+    )
+    assert (listed["orchards"].articles, listed["orchards"].first_date, listed["orchards"].last_date) == (
+        2,
+        "2020-10-12",
+        "2022-01-20",
+    )
     assert listed["orchards"].chunks >= 2 and listed["bridges"].embedding_model.endswith("all-MiniLM-L6-v2")
     assert "orchards · 2 articles" in listed["orchards"].label()
 
@@ -162,7 +170,11 @@ def test_collections_commands(tmp_path, embedder):
     listed = run(main, ["--data-dir", data, "--collection", "bridges", "collections"])
     assert listed.exit_code == 0, listed.output
     rows = {line.split()[1] if line.startswith("*") else line.split()[0]: line for line in listed.output.splitlines()}
-    assert "1" in rows["bridges"].split() and "2021-03-04 to 2021-03-04" in rows["bridges"] and rows["bridges"].startswith("*")
+    assert (
+        "1" in rows["bridges"].split()
+        and "2021-03-04 to 2021-03-04" in rows["bridges"]
+        and rows["bridges"].startswith("*")
+    )
     assert "all-MiniLM-L6-v2" in rows["bridges"] and "(none yet)" in rows["fresh"]
     as_json = json.loads(run(main, ["--data-dir", data, "collections", "list", "--json"]).output)
     assert [(c["name"], c["articles"]) for c in as_json] == [("bridges", 1), ("fresh", 0)]
@@ -178,7 +190,9 @@ def test_collections_commands(tmp_path, embedder):
     gone = run(main, ["--data-dir", data, "collections", "delete", "spans", "--yes"])
     assert gone.exit_code == 0 and "deleted collection spans" in gone.output
     missing = run(main, ["--data-dir", data, "collections", "delete", "spans", "--yes"])
-    assert missing.exit_code == 1 and "no collection named 'spans'" in missing.stderr and "Traceback" not in missing.output
+    assert (
+        missing.exit_code == 1 and "no collection named 'spans'" in missing.stderr and "Traceback" not in missing.output
+    )
     bad = run(main, ["--data-dir", data, "collections", "create", "a/b"])
     assert bad.exit_code == 1 and "letters, digits" in bad.stderr
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from assistant.api import SEEDS_DIR
@@ -18,7 +17,8 @@ date 2021-08-02
 
 Golfer Rory Adams won the Highland Open in Scotland on Sunday.
 
-Adams said his trip lasted five days. The trip lasted five days in all, and he spent two of them practising on the links at Nairn.
+Adams said his trip lasted five days. The trip lasted five days in all, and he spent two of them practising on the \
+links at Nairn.
 
 He will fly home to Dublin on Monday before the next tournament in Germany.
 """
@@ -38,8 +38,11 @@ def test_a_pronoun_follow_up_gets_the_previous_names():
 
 
 def test_a_question_with_its_own_names_stands_alone():
-    for question in ("Who won the 2021 Pakistani general election?", "How long did Sergey Lavrov's trip to Pakistan last?",
-                     "Putin met whom at the summit?"):
+    for question in (
+        "Who won the 2021 Pakistani general election?",
+        "How long did Sergey Lavrov's trip to Pakistan last?",
+        "Putin met whom at the summit?",
+    ):
         assert condense(question, [LAVROV]) == question
 
 

@@ -32,9 +32,18 @@ from assistant.store import ChunkStore
 
 from conftest import LAVROV_Q, SEED_SOURCE
 
-GOUDA = "date 2022-03-01\n\nCheese festival in Gouda\n\nThe Gouda cheese festival drew 40,000 visitors on Saturday, organisers said. Stalls sold aged cheese from twelve farms.\n"
-BRIDGE = "date 2022-04-02\n\nBridge reopens\n\nThe Elm Street bridge in Haverford reopened after 18 months of repairs costing $2.4m, the city council said.\n"
-DREDGING = "date 2022-05-05\n\nHarbour dredging\n\nDredging of Nordport harbour will start in June and cost 3 million euros, the port authority said.\n"
+GOUDA = (
+    "date 2022-03-01\n\nCheese festival in Gouda\n\nThe Gouda cheese festival drew 40,000 visitors on Saturday, "
+    "organisers said. Stalls sold aged cheese from twelve farms.\n"
+)
+BRIDGE = (
+    "date 2022-04-02\n\nBridge reopens\n\nThe Elm Street bridge in Haverford reopened after 18 months of repairs "
+    "costing $2.4m, the city council said.\n"
+)
+DREDGING = (
+    "date 2022-05-05\n\nHarbour dredging\n\nDredging of Nordport harbour will start in June and cost 3 million euros, "
+    "the port authority said.\n"
+)
 BBC = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "bbc"
 
 
@@ -70,7 +79,10 @@ def _assert_only_committed(assistant: Assistant, questions: list[str], k: int = 
         for mode in ("hybrid", "dense", "bm25"):
             for passage in assistant.retrieve(question, k, mode=mode):
                 assert passage.article_id in committed, (mode, question, passage.source)
-                assert passage.source in records and records[passage.source].article_id == passage.article_id, (mode, passage.source)
+                assert passage.source in records and records[passage.source].article_id == passage.article_id, (
+                    mode,
+                    passage.source,
+                )
                 checked += 1
     return checked
 
@@ -104,7 +116,9 @@ def test_a_write_stopped_before_its_source_records_is_never_retrieved_and_the_ne
     bridge = reader.retrieve("Elm Street bridge Haverford repairs", mode="dense")
     assert {p.source for p in bridge} == {"old/gouda.txt"}
     orphan_article = reader.store.get_chunks(orphans[:1])[orphans[0]].metadata["article_id"]
-    whole = HybridRetriever(reader.store, reader.embedder, reader.lexical).whole_articles([orphan_article, bridge[0].article_id])
+    whole = HybridRetriever(reader.store, reader.embedder, reader.lexical).whole_articles(
+        [orphan_article, bridge[0].article_id]
+    )
     assert whole and {p.source for p in whole} == {"old/gouda.txt"}  # the reader's expansion to whole articles too
     assert reader.ensure_collection() is None  # not empty: one article is committed
 
@@ -112,7 +126,9 @@ def test_a_write_stopped_before_its_source_records_is_never_retrieved_and_the_ne
     summary = reader.ingest(new)
     assert summary.orphans_removed == len(orphans)
     assert f"removed {len(orphans)} chunk(s)" in summary.describe()
-    assert any(r.levelno == logging.WARNING and f"removed {len(orphans)} chunk(s)" in r.getMessage() for r in caplog.records)
+    assert any(
+        r.levelno == logging.WARNING and f"removed {len(orphans)} chunk(s)" in r.getMessage() for r in caplog.records
+    )
     assert sorted(summary.added) == ["new/bridge.txt", "new/dredging.txt"]
     assert _orphans(reader.store) == [] and reader.info()["unfinished_chunks"] == 0
     assert reader.retrieve("Elm Street bridge Haverford repairs", k=1)[0].source == "new/bridge.txt"
@@ -120,7 +136,9 @@ def test_a_write_stopped_before_its_source_records_is_never_retrieved_and_the_ne
     assert again.orphans_removed == 0 and again.unchanged == ["new/bridge.txt", "new/dredging.txt"]
 
 
-def test_orphans_younger_than_the_grace_are_kept_for_a_writer_that_may_still_be_running(tmp_path, make_assistant, monkeypatch):
+def test_orphans_younger_than_the_grace_are_kept_for_a_writer_that_may_still_be_running(
+    tmp_path, make_assistant, monkeypatch
+):
     """With a Chroma server another process may be between its two writes: its fresh chunks are left alone."""
     data = tmp_path / "data"
     with Assistant(data_dir=data) as crashing, monkeypatch.context() as m:
@@ -178,8 +196,14 @@ def test_the_default_store_gets_the_seeds_when_empty(tmp_path, monkeypatch, embe
 KILLS = 10
 FILES_PER_CATEGORY = 200
 CATEGORIES = ("business", "sport")
-QUESTIONS = ["oil prices and the economy", "shares fell after profits", "the football club manager", "injury before the match",
-             "interest rates central bank", "Wales rugby Six Nations"]
+QUESTIONS = [
+    "oil prices and the economy",
+    "shares fell after profits",
+    "the football club manager",
+    "injury before the match",
+    "interest rates central bank",
+    "Wales rugby Six Nations",
+]
 
 
 def _corpus(root: Path) -> Path:
@@ -291,16 +315,27 @@ def test_ingest_killed_at_ten_points_never_answers_from_a_half_written_file(tmp_
             for article in committed:
                 assert chunks.get(article) == clean_chunks[article], f"round {number}: article {article} is not whole"
             assert not any(s.startswith("seeds/") for s in sources)
-            # invisible: no retrieval path returns a chunk without a committed source record, even asked with its own text
+            # invisible: no retrieval path returns a chunk without a committed source record, even asked
+            # with its own text
             questions = QUESTIONS + [c.text for c in store.chunks_by_ids(orphans[:4])]
             passages = _assert_only_committed(reader, questions) if committed else 0
             if not committed:
                 assert all(not reader.retrieve(q, mode=mode) for q in questions for mode in ("hybrid", "dense", "bm25"))
             removed_line = next((line for line in log.read_text(errors="replace").splitlines() if "removed " in line
                                  and "chunk(s)" in line), "")
-        rounds.append({"round": number, "fresh": fresh, "kill_at": round(kill_at, 1), "killed": returncode == -signal.SIGKILL,
-                       "sources": len(sources), "chunks": sum(len(c) for c in chunks.values()), "orphans": len(orphans),
-                       "passages_checked": passages, "cleanup_logged": removed_line.strip()[:120]})
+        rounds.append(
+            {
+                "round": number,
+                "fresh": fresh,
+                "kill_at": round(kill_at, 1),
+                "killed": returncode == -signal.SIGKILL,
+                "sources": len(sources),
+                "chunks": sum(len(c) for c in chunks.values()),
+                "orphans": len(orphans),
+                "passages_checked": passages,
+                "cleanup_logged": removed_line.strip()[:120],
+            }
+        )
 
     # the last kill's store, ingested again to the end, equals the clean run's (and the orphans went first)
     with Assistant(data_dir=crash_dir) as final:
@@ -313,6 +348,9 @@ def test_ingest_killed_at_ten_points_never_answers_from_a_half_written_file(tmp_
         assert not any(s.startswith("seeds/") for s in final.store.source_records())
 
     report = "\n".join(str(r) for r in rounds)
-    print(f"\nclean run: {files} files, {duration:.1f}s of CPU (store open after {startup:.1f}s), {wall:.1f}s wall\n{report}")
+    print(
+        f"\nclean run: {files} files, {duration:.1f}s of CPU (store open after {startup:.1f}s), {wall:.1f}s "
+        f"wall\n{report}"
+    )
     assert sum(r["killed"] for r in rounds) >= KILLS // 2, report  # most points fell inside a run
     assert any(0 < r["sources"] < files for r in rounds), report  # some kill landed mid-ingest

@@ -32,7 +32,7 @@ def test_doctor_lists_versions_and_advisories():
     out = result.output
     for package in ("gradio", "chromadb", "torch", "onnxruntime", "spacy", "transformers", "langchain-core",
                     "sentence-transformers", "tiktoken"):
-        line = next(l for l in out.splitlines() if l.strip().startswith(package + " "))
+        line = next(text for text in out.splitlines() if text.strip().startswith(package + " "))
         assert line.split()[-1] == (_installed(package) or "installed"), line
     assert "not an online audit" in out and "pip-audit checks nothing" in out
     assert "- gradio-ssr-login-bypass: gradio >=6.27,<6.32 — installed " in out
@@ -53,11 +53,25 @@ def test_doctor_json_says_which_advisories_the_installed_versions_fall_in():
         assert entry["package"] == package and guard in entry["guard"] and entry["installed"] == _installed(package)
     gradio = Version(_installed("gradio"))
     assert entries["gradio-ssr-login-bypass"]["installed_is_affected"] == (Version("6.27") <= gradio < Version("6.32"))
-    assert entries["chroma-server-no-auth"]["affected"] == "" and entries["chroma-server-no-auth"]["installed_is_affected"] is True
+    assert (
+        entries["chroma-server-no-auth"]["affected"] == ""
+        and entries["chroma-server-no-auth"]["installed_is_affected"] is True
+    )
 
 
-@pytest.mark.parametrize("version, affected", [("6.26.9", False), ("6.27.0", True), ("6.31.0", True), ("6.31.5", True),
-                                               ("6.32.0", False), ("6.32.0rc1", False), ("6.27.0b2", False), (None, None)])
+@pytest.mark.parametrize(
+    "version, affected",
+    [
+        ("6.26.9", False),
+        ("6.27.0", True),
+        ("6.31.0", True),
+        ("6.31.5", True),
+        ("6.32.0", False),
+        ("6.32.0rc1", False),
+        ("6.27.0b2", False),
+        (None, None),
+    ],
+)
 def test_the_affected_range_is_a_version_specifier(version, affected):
     advisory = Advisory("x", "gradio", ">=6.27,<6.32", "s", "g", "w")
     assert advisory.affects(version) is affected

@@ -117,16 +117,34 @@ def test_yaml_plain_list_loads(tmp_path):
     assert questions[0].answers == ("Paris",) and questions[1].answers == ()
 
 
-@pytest.mark.parametrize("name, text, line, message", [
-    ("bad.jsonl", '{"id": "a", "question": "Q one?"}\n\n{"id": "b", "question": broken}\n', 3, "invalid JSON"),
-    ("noq.jsonl", '{"id": "a", "question": "Q one?"}\n# a comment\n{"id": "b", "answers": ["x"]}\n', 3, "no 'question' text"),
-    ("gold.jsonl", '{"id": "a", "question": "Q?", "gold": ["x.txt"], "answers": []}\n', 1, "needs at least one expected answer"),
-    ("kind.jsonl", '{"id": "a", "question": "Q?"}\n{"id": "b", "question": "Q?", "kind": "how"}\n', 2, "unknown kind 'how'"),
-    ("list.jsonl", '["not", "an", "object"]\n', 1, "must be an object"),
-    ("noq.yaml", "- id: a\n  question: Q one?\n- id: b\n  answers: [x]\n", 3, "no 'question' text"),
-    ("bad.yaml", "- id: a\n  question: Q one?\n- id: b\n  question: what: now\n", 4, "invalid YAML"),
-    ("bad.json", '[\n  {"question": "Q?"},\n  {"question": }\n]\n', 3, "invalid JSON"),
-])
+@pytest.mark.parametrize(
+    "name, text, line, message",
+    [
+        ("bad.jsonl", '{"id": "a", "question": "Q one?"}\n\n{"id": "b", "question": broken}\n', 3, "invalid JSON"),
+        (
+            "noq.jsonl",
+            '{"id": "a", "question": "Q one?"}\n# a comment\n{"id": "b", "answers": ["x"]}\n',
+            3,
+            "no 'question' text",
+        ),
+        (
+            "gold.jsonl",
+            '{"id": "a", "question": "Q?", "gold": ["x.txt"], "answers": []}\n',
+            1,
+            "needs at least one expected answer",
+        ),
+        (
+            "kind.jsonl",
+            '{"id": "a", "question": "Q?"}\n{"id": "b", "question": "Q?", "kind": "how"}\n',
+            2,
+            "unknown kind 'how'",
+        ),
+        ("list.jsonl", '["not", "an", "object"]\n', 1, "must be an object"),
+        ("noq.yaml", "- id: a\n  question: Q one?\n- id: b\n  answers: [x]\n", 3, "no 'question' text"),
+        ("bad.yaml", "- id: a\n  question: Q one?\n- id: b\n  question: what: now\n", 4, "invalid YAML"),
+        ("bad.json", '[\n  {"question": "Q?"},\n  {"question": }\n]\n', 3, "invalid JSON"),
+    ],
+)
 def test_question_set_errors_name_the_line(tmp_path, name, text, line, message):
     path = _file(tmp_path, name, text)
     with pytest.raises(QuestionSetError) as caught:
@@ -149,7 +167,11 @@ def test_question_set_file_level_errors(tmp_path):
 def test_parse_configs():
     assert [c.name for c in parse_configs(None)] == ["hybrid"]
     configs = parse_configs("dense, bm25,bm25-k1")
-    assert [(c.name, c.mode, c.k) for c in configs] == [("dense", "dense", None), ("bm25", "bm25", None), ("bm25-k1", "bm25", 1)]
+    assert [(c.name, c.mode, c.k) for c in configs] == [
+        ("dense", "dense", None),
+        ("bm25", "bm25", None),
+        ("bm25-k1", "bm25", 1),
+    ]
     from assistant.errors import InputError
 
     with pytest.raises(InputError, match="Unknown configuration 'gpt'"):
@@ -162,8 +184,21 @@ def test_parse_configs():
 @pytest.mark.slow
 def test_eval_command_writes_reports(tmp_path, embedder):
     out = tmp_path / "report"
-    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval", str(SEED_QUESTIONS), "--corpus", str(SEEDS),
-                                       "--out", str(out), "--quiet"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        [
+            "--data-dir",
+            str(tmp_path / "data"),
+            "eval",
+            str(SEED_QUESTIONS),
+            "--corpus",
+            str(SEEDS),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     assert re.search(r"^hit@k\s+\d\.\d{3}\s*$", result.stdout, re.MULTILINE)
     assert "wrote " in result.stdout

@@ -36,7 +36,9 @@ def test_the_report_charts_without_matplotlib_name_the_plots_extra(monkeypatch, 
     questions = tmp_path / "questions.jsonl"
     questions.write_text('{"id": "q1", "question": "When?", "answers": ["2021"]}\n')
     data_dir = tmp_path / "data"
-    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "eval", str(questions), "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(data_dir), "eval", str(questions), "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 1, result.output
     assert "news-assistant[plots]" in result.output and "Traceback" not in result.output
     assert not data_dir.exists()  # said before the run, not after it

@@ -57,7 +57,9 @@ def _ingest(assistant, path: Path, **settings):
     `make_assistant(**settings).ingest(path)`."""
     config = assistant.settings.replace(**settings)
     embedder = assistant.embedder
-    chunker = Chunker(count_tokens, embedder.count_tokens, embedder.max_tokens, config.chunk_tokens, config.chunk_overlap_tokens)
+    chunker = Chunker(
+        count_tokens, embedder.count_tokens, embedder.max_tokens, config.chunk_tokens, config.chunk_overlap_tokens
+    )
     return Ingestor.from_settings(assistant.store, embedder, chunker, config).ingest(path)
 
 
@@ -107,7 +109,9 @@ def test_symlinked_file_outside_the_root_is_not_read(tmp_path, assistant):
     summary = assistant.ingest(news)
     assert summary.added == ["news/harbour.txt"]
     reasons = dict(summary.not_read)
-    assert "outside the ingested folder" in reasons["news/passwd.txt"] and "follow_symlinks" in reasons["news/passwd.txt"]
+    assert (
+        "outside the ingested folder" in reasons["news/passwd.txt"] and "follow_symlinks" in reasons["news/passwd.txt"]
+    )
     assert "news/passwd.txt" in summary.describe()
     assert "vault code" not in _stored_text(assistant) and "root:x:0:0" not in _stored_text(assistant)
     _good_article_still_answers(assistant)
@@ -175,7 +179,9 @@ def test_cli_follow_symlinks_flag_reads_the_link(tmp_path):
     outside = _folder(tmp_path / "elsewhere", {"passwd": SECRET})
     news = _folder(tmp_path / "news", {"harbour.txt": HARBOUR})
     (news / "passwd.txt").symlink_to(outside / "passwd")
-    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "ingest", str(news), "--follow-symlinks", "--json"])
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(tmp_path / "data"), "ingest", str(news), "--follow-symlinks", "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert "news/passwd.txt" in json.loads(result.stdout)["added"]
 
@@ -190,7 +196,9 @@ def test_special_files_are_reported_not_read(tmp_path, assistant):
 
 
 def test_unreadable_folder_is_reported_and_its_stored_articles_kept(tmp_path, assistant, monkeypatch):
-    news = _folder(tmp_path / "news", {"harbour.txt": HARBOUR, "locked/bridge.txt": "The Elm Street bridge in Haverford reopened."})
+    news = _folder(
+        tmp_path / "news", {"harbour.txt": HARBOUR, "locked/bridge.txt": "The Elm Street bridge in Haverford reopened."}
+    )
     assert assistant.ingest(news).added == ["news/harbour.txt", "news/locked/bridge.txt"]
     locked = news / "locked"
     locked.chmod(0)
@@ -211,7 +219,9 @@ def test_unreadable_folder_is_reported_and_its_stored_articles_kept(tmp_path, as
         summary = assistant.ingest(news, sync=True)
     finally:
         locked.chmod(0o755)
-    assert dict(summary.not_read) == {"news/locked": "cannot list this folder: Permission denied; its files were not read"}
+    assert dict(summary.not_read) == {
+        "news/locked": "cannot list this folder: Permission denied; its files were not read"
+    }
     assert summary.deleted == []  # a folder that cannot be listed is not a folder whose files are gone
     assert {r.source for r in assistant.store.source_records().values()} >= {"news/locked/bridge.txt"}
     _good_article_still_answers(assistant)
@@ -252,7 +262,9 @@ def test_splitting_and_chunking_are_linear_on_odd_shapes(embedder):
 def test_over_budget_file_is_reported_and_the_run_goes_on(tmp_path, assistant, monkeypatch):
     import ingest.pipeline
 
-    news = _folder(tmp_path / "news", {"a-slow.txt": "A slow article.\n\nIt takes too long to read.", "b-fine.txt": HARBOUR})
+    news = _folder(
+        tmp_path / "news", {"a-slow.txt": "A slow article.\n\nIt takes too long to read.", "b-fine.txt": HARBOUR}
+    )
     real_load = ingest.pipeline.load_bytes
 
     def slow_load(data, suffix, source):  # a stand-in for a file that takes long to parse
@@ -264,7 +276,9 @@ def test_over_budget_file_is_reported_and_the_run_goes_on(tmp_path, assistant, m
     summary = _ingest(assistant, news, file_time_budget_seconds=1)
     assert summary.added == ["news/b-fine.txt"]
     [(source, reason)] = summary.failed
-    assert source == "news/a-slow.txt" and "per-file time budget (1 s" in reason and "file_time_budget_seconds" in reason
+    assert (
+        source == "news/a-slow.txt" and "per-file time budget (1 s" in reason and "file_time_budget_seconds" in reason
+    )
     assert "A slow article" not in _stored_text(assistant)
     _good_article_still_answers(assistant)
 
@@ -334,7 +348,9 @@ def test_mostly_utf8_file_keeps_its_accents_and_counts_bad_bytes(tmp_path, assis
 def test_nul_bytes_make_a_file_binary_and_reported(tmp_path, assistant):
     """Decision: a NUL byte anywhere (not only near the start) means binary: the file is refused and reported."""
     text = "Harbour dredging\n\n" + HARBOUR + " " + "More text follows. " * 2000
-    news = _folder(tmp_path / "news", {"late-nul.txt": text.encode() + b"\x00tail", "good.txt": "The Elm Street bridge reopened."})
+    news = _folder(
+        tmp_path / "news", {"late-nul.txt": text.encode() + b"\x00tail", "good.txt": "The Elm Street bridge reopened."}
+    )
     summary = assistant.ingest(news)
     assert summary.added == ["news/good.txt"]
     reasons = dict(summary.failed)

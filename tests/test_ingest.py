@@ -4,22 +4,37 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from assistant import Assistant
-from assistant.errors import InputError, StoreInUseError, StoreMismatchError
+from assistant.errors import InputError, StoreMismatchError
 
 from conftest import write_folder as _folder
 
-GOUDA = "date 2022-03-01\n\nCheese festival in Gouda\n\nThe Gouda cheese festival drew 40,000 visitors on Saturday, organisers said. Stalls sold aged cheese from twelve farms.\n"
-BRIDGE = "date 2022-04-02\n\nBridge reopens\n\nThe Elm Street bridge in Haverford reopened after 18 months of repairs costing $2.4m, the city council said.\n"
-BRIDGE_OTHER_HEADLINE = "date 2022-04-02\n\nHaverford celebrates its bridge\n\nThe Elm Street bridge in Haverford reopened after 18 months of repairs costing $2.4m, the city council said.\n"
-LIGHTHOUSE = "Keeper retires\n\nA lighthouse keeper in Nordby retired after 41 years of service at the Skagen light.\n"  # no date
-DREDGING = "date 2022-05-05\n\nHarbour dredging\n\nDredging of Nordport harbour will start in June and cost 3 million euros, the port authority said.\n"
-ZEBRA = "date 2022-06-06\n\nZebra crossing painted\n\nWorkers in Tilburg painted a new zebra crossing near the Oakwood school on Monday.\n"
+GOUDA = (
+    "date 2022-03-01\n\nCheese festival in Gouda\n\nThe Gouda cheese festival drew 40,000 visitors on Saturday, "
+    "organisers said. Stalls sold aged cheese from twelve farms.\n"
+)
+BRIDGE = (
+    "date 2022-04-02\n\nBridge reopens\n\nThe Elm Street bridge in Haverford reopened after 18 months of repairs "
+    "costing $2.4m, the city council said.\n"
+)
+BRIDGE_OTHER_HEADLINE = (
+    "date 2022-04-02\n\nHaverford celebrates its bridge\n\nThe Elm Street bridge in Haverford reopened after 18 months "
+    "of repairs costing $2.4m, the city council said.\n"
+)
+# no date
+LIGHTHOUSE = "Keeper retires\n\nA lighthouse keeper in Nordby retired after 41 years of service at the Skagen light.\n"
+DREDGING = (
+    "date 2022-05-05\n\nHarbour dredging\n\nDredging of Nordport harbour will start in June and cost 3 million euros, "
+    "the port authority said.\n"
+)
+ZEBRA = (
+    "date 2022-06-06\n\nZebra crossing painted\n\nWorkers in Tilburg painted a new zebra crossing near the Oakwood "
+    "school on Monday.\n"
+)
 
 
 def _chunk_texts(assistant: Assistant) -> list[str]:
@@ -34,17 +49,26 @@ def _chunk_sources(assistant: Assistant) -> set[str]:
 
 
 def test_ingest_mixed_folder_summary(tmp_path, make_assistant):
-    news = _folder(tmp_path / "news", {
-        "a.txt": GOUDA,
-        "b.md": "---\ntitle: Bridge reopens\ndate: 2022-04-02\n---\nThe Elm Street bridge in Haverford reopened after 18 months of repairs.\n",
-        "sub/c.html": "<html><head><meta property='article:published_time' content='2022-05-05'></head><body><h1>Harbour dredging</h1>"
-                      "<p>Dredging of Nordport harbour will start in June.</p></body></html>",
-        "feed.jsonl": json.dumps({"title": "Zebra", "date": "2022-06-06", "text": "Workers in Tilburg painted a zebra crossing."}) + "\n"
-                      + json.dumps({"title": "Lighthouse", "text": "A lighthouse keeper in Nordby retired."}) + "\n",
-        "notes.csv": "a,b\n1,2\n",
-        "README.md": "Not an article.\n",
-        ".hidden.txt": GOUDA,
-    })
+    news = _folder(
+        tmp_path / "news",
+        {
+            "a.txt": GOUDA,
+            "b.md": "---\ntitle: Bridge reopens\ndate: 2022-04-02\n---\nThe Elm Street bridge in Haverford reopened "
+                    "after 18 months of repairs.\n",
+            "sub/c.html": "<html><head><meta property='article:published_time' "
+                          "content='2022-05-05'></head><body><h1>Harbour dredging</h1>"
+            "<p>Dredging of Nordport harbour will start in June.</p></body></html>",
+            "feed.jsonl": json.dumps(
+                {"title": "Zebra", "date": "2022-06-06", "text": "Workers in Tilburg painted a zebra crossing."}
+            )
+            + "\n"
+            + json.dumps({"title": "Lighthouse", "text": "A lighthouse keeper in Nordby retired."})
+            + "\n",
+            "notes.csv": "a,b\n1,2\n",
+            "README.md": "Not an article.\n",
+            ".hidden.txt": GOUDA,
+        },
+    )
     assistant = make_assistant()
     summary = assistant.ingest(news)
     assert summary.added == ["news/a.txt", "news/b.md", "news/feed.jsonl", "news/sub/c.html"]
@@ -138,7 +162,9 @@ def test_missing_or_empty_path_is_an_input_error(tmp_path, make_assistant):
 
 
 def _duplicates_folder(tmp_path: Path) -> Path:
-    return _folder(tmp_path / "news", {"a.txt": GOUDA, "b.txt": BRIDGE, "c.txt": BRIDGE, "d.txt": BRIDGE_OTHER_HEADLINE})
+    return _folder(
+        tmp_path / "news", {"a.txt": GOUDA, "b.txt": BRIDGE, "c.txt": BRIDGE, "d.txt": BRIDGE_OTHER_HEADLINE}
+    )
 
 
 def test_duplicates_are_stored_once(tmp_path, make_assistant):
@@ -203,7 +229,9 @@ def test_duplicate_edited_into_new_article_is_its_own_article(tmp_path, make_ass
     assert summary.updated == ["news/c.txt"]
     assert assistant.store.source_records()["news/c.txt"].duplicate_of is None
     assert assistant.info()["articles"] == 3
-    assert [p.source for p in assistant.retrieve("Nordport harbour dredging", k=2, source="news/c.txt")] == ["news/c.txt"]
+    assert [p.source for p in assistant.retrieve("Nordport harbour dredging", k=2, source="news/c.txt")] == [
+        "news/c.txt"
+    ]
 
 
 def test_changed_file_that_loses_its_date_is_undated(tmp_path, make_assistant):
@@ -235,7 +263,13 @@ def test_bad_files_are_reported_and_the_rest_ingest(tmp_path, make_assistant):
     summary = assistant.ingest(news)
     assert summary.added == ["news/good.txt"]
     reasons = dict(summary.failed)
-    assert sorted(reasons) == ["news/binary.txt", "news/broken.json", "news/empty.txt", "news/large.txt", "news/noise.txt"]
+    assert sorted(reasons) == [
+        "news/binary.txt",
+        "news/broken.json",
+        "news/empty.txt",
+        "news/large.txt",
+        "news/noise.txt",
+    ]
     assert "binary" in reasons["news/binary.txt"]
     assert reasons["news/empty.txt"] == "empty file"
     assert "larger than max_file_bytes (300 bytes)" in reasons["news/large.txt"]
@@ -286,7 +320,7 @@ def test_different_chunker_settings_is_a_mismatch(tmp_path, make_assistant):
     first.close()
     other = make_assistant(data, chunk_tokens=100)
     with pytest.raises(StoreMismatchError) as caught:
-        other.store
+        other.store  # noqa: B018 (opening the store is what raises)
     message = str(caught.value)
     assert "--rebuild" in message and "chunk=160" in message and "chunk=100" in message
     # the failed open released the store: the original settings open it again

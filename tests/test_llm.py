@@ -43,8 +43,17 @@ def checker(embedder):
 
 
 def _passage(text: str, number: int = 0, article: str = "a1", start: int = 0, day: str = "2021-09-14") -> Passage:
-    return Passage(chunk_id=f"c{number}", article_id=article, source=f"{article}.txt", title="T", date=day, url=None, text=text,
-                   start=start, end=start + len(text))
+    return Passage(
+        chunk_id=f"c{number}",
+        article_id=article,
+        source=f"{article}.txt",
+        title="T",
+        date=day,
+        url=None,
+        text=text,
+        start=start,
+        end=start + len(text),
+    )
 
 
 # ---- backends, extras, settings --------------------------------------------------------------------
@@ -56,8 +65,11 @@ def test_backends_are_listed_for_settings_and_evaluation():
 
     assert {"extractive", "openai", "ollama", "llamacpp"} <= set(backend_names()) and backend_names()[0] == "extractive"
     configs = parse_configs("hybrid,openai,ollama,llamacpp")
-    assert [(c.name, c.mode, c.backend) for c in configs][1:] == [("openai", "hybrid", "openai"), ("ollama", "hybrid", "ollama"),
-                                                                  ("llamacpp", "hybrid", "llamacpp")]
+    assert [(c.name, c.mode, c.backend) for c in configs][1:] == [
+        ("openai", "hybrid", "openai"),
+        ("ollama", "hybrid", "ollama"),
+        ("llamacpp", "hybrid", "llamacpp"),
+    ]
 
 
 @pytest.mark.parametrize("backend, module, extra", [
@@ -78,7 +90,8 @@ def test_a_missing_optional_package_names_the_extra(monkeypatch, make_assistant,
 def test_an_unknown_backend_is_a_config_error(make_assistant):
     from assistant.backends import make_answerer
 
-    with pytest.raises(ConfigError, match="choose one of extractive, reader, openai, ollama, llamacpp"):  # (and any others registered)
+    # (and any others registered)
+    with pytest.raises(ConfigError, match="choose one of extractive, reader, openai, ollama, llamacpp"):
         make_answerer("gpt", make_assistant())
 
 
@@ -87,7 +100,11 @@ def test_llm_settings_from_the_environment_and_their_checks(monkeypatch):
     monkeypatch.setenv("ASSISTANT_LLM_UNSUPPORTED", "mark")
     monkeypatch.setenv("ASSISTANT_LLM_ERROR_FALLBACK", "yes")
     settings = Settings.load()
-    assert (settings.llm_base_url, settings.llm_unsupported, settings.llm_error_fallback) == ("http://127.0.0.1:8080/v1", "mark", True)
+    assert (settings.llm_base_url, settings.llm_unsupported, settings.llm_error_fallback) == (
+        "http://127.0.0.1:8080/v1",
+        "mark",
+        True,
+    )
     assert settings.llm_no_support == "extractive" and settings.llm_api_key_env == "OPENAI_API_KEY"
     with pytest.raises(ConfigError, match="llm_unsupported must be remove or mark"):
         Settings.load(llm_unsupported="hide")
@@ -96,7 +113,14 @@ def test_llm_settings_from_the_environment_and_their_checks(monkeypatch):
     with pytest.raises(ConfigError, match="llm_context_tokens at least"):
         Settings.load(llm_context_tokens=200, llm_answer_tokens=256)
     documented = {name for name, _, help_text in Settings.documentation() if name.startswith("llm_") and help_text}
-    assert {"llm_base_url", "llm_model", "llm_api_key_env", "llm_model_path", "llm_unsupported", "llm_no_support"} <= documented
+    assert {
+        "llm_base_url",
+        "llm_model",
+        "llm_api_key_env",
+        "llm_model_path",
+        "llm_unsupported",
+        "llm_no_support",
+    } <= documented
 
 
 def test_backend_configuration_errors_say_what_to_set(monkeypatch):
@@ -117,7 +141,9 @@ def test_the_api_key_comes_from_the_named_environment_variable(monkeypatch):
     from assistant.llm.models import chat_model
 
     monkeypatch.setenv("MY_LLM_KEY", "sk-test-123")
-    model = chat_model("openai", Settings.load(llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_api_key_env="MY_LLM_KEY"))
+    model = chat_model(
+        "openai", Settings.load(llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_api_key_env="MY_LLM_KEY")
+    )
     assert model.openai_api_key.get_secret_value() == "sk-test-123"
     assert model.max_retries == 0 and model.max_tokens == 256
     assert model._get_request_payload("hi")["max_tokens"] == 256  # the classic field every compatible server reads
@@ -190,7 +216,8 @@ def test_the_prompt_fences_numbered_passages_in_article_order(seed_passages):
     assert [p.start for p in prompt.passages] == sorted(p.start for p in prompt.passages)
     assert user.rstrip().endswith(f"Question: {LAVROV_Q}\nAnswer:")
     again = PromptBuilder(4096, 256).build("Another question?", list(reversed(seed_passages)))
-    assert again.messages[0] == prompt.messages[0] and again.fence == prompt.fence  # same passages, same prefix: cacheable
+    # same passages, same prefix: cacheable
+    assert again.messages[0] == prompt.messages[0] and again.fence == prompt.fence
 
 
 # ---- the citation checker ----------------------------------------------------------------------------
@@ -242,7 +269,10 @@ def test_unsupported_sentences_are_removed_or_marked(embedder, seed_passages):
 def test_uncited_sentences_may_be_attributed_when_a_passage_passes_every_check(embedder, seed_passages):
     from assistant.llm.checking import CitationChecker
 
-    raw = "Lavrov's two-day trip to Pakistan was the first visit by a Russian foreign minister in nine years. The trip cost 5 million dollars."
+    raw = (
+        "Lavrov's two-day trip to Pakistan was the first visit by a Russian foreign minister in nine years. The trip "
+        "cost 5 million dollars."
+    )
     plain = CitationChecker(embedder.embed).check(raw, seed_passages)
     assert plain.supported == []
     attributing = CitationChecker(embedder.embed, attribute_uncited=True).check(raw, seed_passages)
@@ -274,9 +304,13 @@ def test_the_chat_marks_unsupported_sentences_and_counts_removed_ones():
     marked = Answer(question="q", text="Lavrov visited Islamabad [1]. He flew to <Lahore> [1].", backend="openai",
                     unsupported=["He flew to <Lahore> [1]."])
     html = answer_html(marked)
-    assert '<span class="unsupported" title="Not supported by the passage it cites">He flew to &lt;Lahore&gt; <sup' in html
+    assert (
+        '<span class="unsupported" title="Not supported by the passage it cites">He flew to &lt;Lahore&gt; <sup' in html
+    )
     assert "<Lahore>" not in html
-    removed = Answer(question="q", text="Lavrov visited Islamabad [1].", backend="openai", unsupported=["He flew to Lahore.", "X."])
+    removed = Answer(
+        question="q", text="Lavrov visited Islamabad [1].", backend="openai", unsupported=["He flew to Lahore.", "X."]
+    )
     assert "2 sentences the model wrote were left out" in answer_html(removed) and "Lahore" not in answer_html(removed)
     draft = draft_html("Lavrov ![p](http://evil.example/p.png) <script>x</script> [site](http://evil.example)")
     assert "evil" not in draft and "<script>" not in draft and 'class="answer draft"' in draft
@@ -304,7 +338,9 @@ def test_an_answer_with_no_supported_sentence_falls_back_or_refuses(seeded, seed
     assert fallback.unsupported == ["Lavrov visited Lahore in 2019."] and fallback.context_tokens > 0
     refused = _answerer(seeded, [invented], llm_no_support="refuse").answer(LAVROV_Q, seed_passages)
     assert refused.refused and refused.backend == "openai" and refused.citations == []
-    model_refused = _answerer(seeded, ["NO_ANSWER"]).answer("Who won the 2021 Pakistani general election?", seed_passages)
+    model_refused = _answerer(seeded, ["NO_ANSWER"]).answer(
+        "Who won the 2021 Pakistani general election?", seed_passages
+    )
     assert model_refused.refused and model_refused.backend == "openai"
 
 
@@ -331,10 +367,18 @@ def test_a_follow_up_is_condensed_with_the_condense_prompt(seeded):
             seen.append(messages[-1].text)
             return super()._generate(messages, *args, **kwargs)
 
-    answerer = LLMAnswerer("openai", seeded.settings.replace(llm_base_url="http://127.0.0.1:9/v1"), seeded.embedder.embed, fallback=lambda: None,
-                           model_factory=lambda: Recording(messages=iter(['"How long did Lavrov\'s trip to Pakistan last?"\nextra line'])))
-    assert answerer.condense("How long did his trip last?", []) == "How long did his trip last?"  # nothing to lean on: unchanged
-    assert answerer.condense("How long did his trip last?", [LAVROV_Q]) == "How long did Lavrov's trip to Pakistan last?"
+    answerer = LLMAnswerer(
+        "openai",
+        seeded.settings.replace(llm_base_url="http://127.0.0.1:9/v1"),
+        seeded.embedder.embed,
+        fallback=lambda: None,
+        model_factory=lambda: Recording(messages=iter(['"How long did Lavrov\'s trip to Pakistan last?"\nextra line'])),
+    )
+    # nothing to lean on: unchanged
+    assert answerer.condense("How long did his trip last?", []) == "How long did his trip last?"
+    assert (
+        answerer.condense("How long did his trip last?", [LAVROV_Q]) == "How long did Lavrov's trip to Pakistan last?"
+    )
     expected = prompts.load("condense").render(question="How long did his trip last?", history=f"- {LAVROV_Q}")
     assert seen == [expected]
 
@@ -350,7 +394,9 @@ def test_an_unreachable_server_is_a_clear_error_within_seconds(seeded, seed_pass
     with pytest.raises(BackendError, match="Cannot reach"):
         list(answerer.stream(LAVROV_Q, seed_passages))
     assert time.perf_counter() - started < 5
-    fallback = _answerer(seeded, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_error_fallback=True).answer(LAVROV_Q, seed_passages)
+    fallback = _answerer(seeded, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_error_fallback=True).answer(
+        LAVROV_Q, seed_passages
+    )
     assert fallback.backend == "extractive (fallback: the openai server failed)" and "April" in fallback.text
 
 
@@ -367,7 +413,9 @@ def test_a_server_that_takes_no_connection_fails_within_the_connect_timeout(seed
             filler.connect_ex(("127.0.0.1", port))
             fillers.append(filler)
         time.sleep(0.1)
-        answerer = _answerer(seeded, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_connect_timeout=1.0, llm_timeout=60)
+        answerer = _answerer(
+            seeded, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_connect_timeout=1.0, llm_timeout=60
+        )
         started = time.perf_counter()
         with pytest.raises(BackendError, match="no connection within llm_connect_timeout"):
             answerer.answer(LAVROV_Q, seed_passages)
@@ -434,7 +482,9 @@ def test_ollama_against_a_real_server(seeded, seed_passages):
     from assistant.llm.answerer import LLMAnswerer
 
     settings = seeded.settings.replace(llm_model=tags[0]["name"], llm_answer_tokens=64, llm_attribute=True)
-    answerer = LLMAnswerer("ollama", settings, seeded.embedder.embed, fallback=lambda: make_answerer("extractive", seeded))
+    answerer = LLMAnswerer(
+        "ollama", settings, seeded.embedder.embed, fallback=lambda: make_answerer("extractive", seeded)
+    )
     *pieces, answer = list(answerer.stream(LAVROV_Q, seed_passages))
     assert pieces and answer.context_tokens > 0
     assert answer.refused or answer.citations
@@ -445,8 +495,12 @@ def test_llamacpp_backend_runs_a_local_gguf(seeded, seed_passages):
     from assistant.backends import make_answerer
     from assistant.llm.answerer import LLMAnswerer
 
-    settings = seeded.settings.replace(llm_model_path=str(smollm2_gguf()), llm_answer_tokens=48, llm_context_tokens=1536)
-    answerer = LLMAnswerer("llamacpp", settings, seeded.embedder.embed, fallback=lambda: make_answerer("extractive", seeded))
+    settings = seeded.settings.replace(
+        llm_model_path=str(smollm2_gguf()), llm_answer_tokens=48, llm_context_tokens=1536
+    )
+    answerer = LLMAnswerer(
+        "llamacpp", settings, seeded.embedder.embed, fallback=lambda: make_answerer("extractive", seeded)
+    )
     *pieces, answer = list(answerer.stream(LAVROV_Q, seed_passages))
     assert pieces and "".join(pieces).strip()
     assert answer.context_tokens > 0 and (answer.refused or answer.citations)

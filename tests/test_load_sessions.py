@@ -22,15 +22,38 @@ BBC = REPO.parent / "shared" / "corpora" / "bbc"  # ../shared beside the checkou
 @pytest.mark.slow
 def test_concurrent_sessions_get_their_own_answers_and_no_errors(tmp_path):
     corpus = "bbc" if BBC.is_dir() else "seeds"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | {"BENCH_WORK": str(tmp_path / "work")}
-    run = subprocess.run([sys.executable, "-m", "benchmarks.sessions", "--sessions", "5", "--seconds", "10", "--corpus", corpus,
-                          "--timeout", "240", "--note", "test"], cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | {
+        "BENCH_WORK": str(tmp_path / "work")
+    }
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.sessions",
+            "--sessions",
+            "5",
+            "--seconds",
+            "10",
+            "--corpus",
+            corpus,
+            "--timeout",
+            "240",
+            "--note",
+            "test",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     result = json.loads((tmp_path / "work" / "sessions.json").read_text())
     assert result["errors"] == 0, result["error_messages"]
     assert result["leaks"] == 0, result["leak_messages"]
     assert result["sessions_stuck"] == 0
-    assert result["questions_per_session"]["min"] >= 2  # every session got its topic question and its follow-up answered
+    # every session got its topic question and its follow-up answered
+    assert result["questions_per_session"]["min"] >= 2
     assert result["follow_ups"] >= 5 and result["latency"]["p95_ms"] > 0
     # the server was stopped by its PID (SIGTERM), not left running
     assert result["server_exit_code"] is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.decoding import LoadError, decode_bytes
-from ingest.loaders import LOADERS, load_file, load_html, load_json, load_jsonl, load_text
+from ingest.loaders import LOADERS, load_file, load_html, load_json, load_text
 
 from conftest import REPO, SEED_FILE
 
@@ -40,7 +40,9 @@ def test_seed_format_date_line_is_parsed_and_dropped(seed_article_text):
 
 
 def test_headline_first_line_becomes_title():
-    [article] = load_text("Putin calls Khan again\n\nThe two leaders spoke on Tuesday. They agreed to talk.\n", "news/a.txt")
+    [article] = load_text(
+        "Putin calls Khan again\n\nThe two leaders spoke on Tuesday. They agreed to talk.\n", "news/a.txt"
+    )
     assert article.title == "Putin calls Khan again"
     assert article.date is None
     assert article.text == "Putin calls Khan again\n\nThe two leaders spoke on Tuesday. They agreed to talk."
@@ -54,7 +56,9 @@ def test_first_line_that_is_a_sentence_is_not_a_headline():
 
 
 def test_key_value_header_lines():
-    text = "Title: Oil prices climb\nDate: 14 September 2021\nURL: https://news.example/oil\n\nOil rose 3% on Tuesday.\n"
+    text = (
+        "Title: Oil prices climb\nDate: 14 September 2021\nURL: https://news.example/oil\n\nOil rose 3% on Tuesday.\n"
+    )
     [article] = load_text(text, "news/oil.txt")
     assert article.title == "Oil prices climb"
     assert article.date == date(2021, 9, 14)
@@ -81,7 +85,10 @@ def test_body_sentence_starting_with_header_word_is_kept(first_line):
 
 
 def test_markdown_front_matter():
-    text = "---\ntitle: Harbour dredging starts\ndate: 2021-09-14\nurl: https://example.org/h\n---\n# Harbour dredging starts\n\nDredging of Nordport harbour began on Tuesday.\n"
+    text = (
+        "---\ntitle: Harbour dredging starts\ndate: 2021-09-14\nurl: https://example.org/h\n---\n# Harbour dredging "
+        "starts\n\nDredging of Nordport harbour began on Tuesday.\n"
+    )
     [article] = load_text(text, "news/h.md")
     assert article.title == "Harbour dredging starts"
     assert article.date == date(2021, 9, 14)
@@ -91,7 +98,9 @@ def test_markdown_front_matter():
 
 
 def test_markdown_file_via_load_file(tmp_path):
-    path = _write(tmp_path, "n.md", "---\ndate: 2020-01-31\n---\n## Snow closes schools\n\nSchools in Tromsø closed on Friday.\n")
+    path = _write(
+        tmp_path, "n.md", "---\ndate: 2020-01-31\n---\n## Snow closes schools\n\nSchools in Tromsø closed on Friday.\n"
+    )
     [article] = load_file(path, "t/n.md")
     assert article.date == date(2020, 1, 31)
     assert article.title == "Snow closes schools"
@@ -133,16 +142,23 @@ def test_html_metadata():
 
 
 def test_html_nested_hidden_and_css_tricks():
-    html = ("<html><body><h1>T</h1><div style='display:none'>a<div hidden>b<span aria-hidden='true'>c</span></div></div>"
-            "<p>Visible <span hidden>secret</span>text.</p><noscript><p>ns</p></noscript><template><p>tpl</p></template>"
-            "<p style='font-size:0'>zero font</p><p style='opacity:0.5'>half</p><p style='font-size:0.8em'>small</p></body></html>")
+    html = (
+        "<html><body><h1>T</h1><div style='display:none'>a<div hidden>b<span aria-hidden='true'>c</span></div></div>"
+        "<p>Visible <span hidden>secret</span>text.</p><noscript><p>ns</p></noscript><template><p>tpl</p></template>"
+        "<p style='font-size:0'>zero font</p><p style='opacity:0.5'>half</p><p "
+        "style='font-size:0.8em'>small</p></body></html>"
+    )
     [article] = load_html(html, "news/n.html")
     assert article.text == "T\n\nVisible text.\n\nhalf\n\nsmall"
 
 
 def test_html_title_from_title_tag_without_h1(tmp_path):
-    path = _write(tmp_path, "p.html", "<html><head><title>Only the title</title><meta name='date' content='2019-05-06'></head>"
-                                      "<body><p>Body paragraph one.</p><p>Two.</p></body></html>")
+    path = _write(
+        tmp_path,
+        "p.html",
+        "<html><head><title>Only the title</title><meta name='date' content='2019-05-06'></head>"
+        "<body><p>Body paragraph one.</p><p>Two.</p></body></html>",
+    )
     [article] = load_file(path, "t/p.html")
     assert article.title == "Only the title"
     assert article.date == date(2019, 5, 6)
@@ -153,12 +169,23 @@ def test_html_title_from_title_tag_without_h1(tmp_path):
 
 
 def test_json_object():
-    [article] = load_json(json.dumps({"title": "A", "date": "2021-01-02", "text": "Alpha text.", "url": "http://a"}), "d/a.json")
-    assert (article.source, article.title, article.date, article.url, article.text) == ("d/a.json#1", "A", date(2021, 1, 2), "http://a", "Alpha text.")
+    [article] = load_json(
+        json.dumps({"title": "A", "date": "2021-01-02", "text": "Alpha text.", "url": "http://a"}), "d/a.json"
+    )
+    assert (article.source, article.title, article.date, article.url, article.text) == (
+        "d/a.json#1",
+        "A",
+        date(2021, 1, 2),
+        "http://a",
+        "Alpha text.",
+    )
 
 
 def test_json_list_and_field_aliases():
-    data = [{"title": "A", "date": "2021-01-02", "text": "Alpha text."}, {"headline": "B", "body": "Beta text.", "link": "http://b"}]
+    data = [
+        {"title": "A", "date": "2021-01-02", "text": "Alpha text."},
+        {"headline": "B", "body": "Beta text.", "link": "http://b"},
+    ]
     articles = load_json(json.dumps(data), "d/list.json")
     assert [a.source for a in articles] == ["d/list.json#1", "d/list.json#2"]
     assert [a.title for a in articles] == ["A", "B"]
@@ -171,7 +198,11 @@ def test_json_articles_wrapper():
 
 
 def test_jsonl_one_article_per_line_source_names_line(tmp_path):
-    path = _write(tmp_path, "feed.jsonl", '{"title": "A", "text": "Alpha."}\n\n{"title": "B", "content": "Beta.", "published": "2020-05-06"}\n')
+    path = _write(
+        tmp_path,
+        "feed.jsonl",
+        '{"title": "A", "text": "Alpha."}\n\n{"title": "B", "content": "Beta.", "published": "2020-05-06"}\n',
+    )
     articles = load_file(path, "t/feed.jsonl")
     assert [a.source for a in articles] == ["t/feed.jsonl#1", "t/feed.jsonl#3"]
     assert articles[1].date == date(2020, 5, 6)

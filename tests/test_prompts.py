@@ -32,7 +32,9 @@ def test_an_unexpected_variable_is_an_error_unless_allowed():
     passage = prompts.load("passage")
     with pytest.raises(PromptError, match="does not use variable.*title"):
         passage.render(number=1, date="2021-09-14", text="x", title="T")
-    assert passage.fill({"number": 1, "date": "2021-09-14", "text": "x", "title": "T"}, allow_unused=True).startswith("[1]")
+    assert passage.fill({"number": 1, "date": "2021-09-14", "text": "x", "title": "T"}, allow_unused=True).startswith(
+        "[1]"
+    )
 
 
 def test_values_are_inserted_verbatim(tmp_path):
@@ -65,7 +67,9 @@ def test_a_prompts_dir_setting_replaces_the_bundled_files(tmp_path, make_assista
     from assistant.llm.prompting import PromptBuilder
 
     for name in ("answer", "passage"):
-        (tmp_path / f"{name}.txt").write_text((prompts.PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8"), encoding="utf-8")
+        (tmp_path / f"{name}.txt").write_text(
+            (prompts.PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8"), encoding="utf-8"
+        )
     (tmp_path / "system.txt").write_text("Custom rules. Refuse with {refusal}.", encoding="utf-8")
     builder = PromptBuilder(2048, 256, prompts_dir=str(tmp_path))
     prompt = builder.build("When?", [])
@@ -73,16 +77,24 @@ def test_a_prompts_dir_setting_replaces_the_bundled_files(tmp_path, make_assista
 
 
 def test_no_prompt_text_in_the_llm_code():
-    """Prompts live in prompts/*.txt: no long sentence-like string literal in assistant/llm/ reads as an instruction to a model."""
+    """Prompts live in prompts/*.txt: no long sentence-like string literal in assistant/llm/ reads as an instruction to
+    a model."""
     suspicious = []
     for path in (REPO / "assistant" / "llm").glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and node.body
-                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
                 lowered = node.value.lower()
-                if any(cue in lowered for cue in ("you are", "you answer", "answer the question", "use only", "passages:")):
+                if any(
+                    cue in lowered for cue in ("you are", "you answer", "answer the question", "use only", "passages:")
+                ):
                     suspicious.append(f"{path.name}: {node.value[:60]!r}")
     assert not suspicious

@@ -76,15 +76,28 @@ def test_dated_collection_meets_quality_gates(tmp_path):
 @pytest.mark.slow
 def test_gate_fails_when_quality_is_below_threshold(tmp_path):
     """The gate can fail: an impossible accuracy threshold makes the command exit non-zero and say why."""
-    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval", str(SEED_QUESTIONS), "--corpus", str(SEEDS),
-                                       "--quiet", "--min-accuracy", "1.01"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--data-dir",
+            str(tmp_path / "data"),
+            "eval",
+            str(SEED_QUESTIONS),
+            "--corpus",
+            str(SEEDS),
+            "--quiet",
+            "--min-accuracy",
+            "1.01",
+        ],
+    )
     assert result.exit_code == 1
     assert "quality below thresholds" in result.output and "answer accuracy" in result.output
 
 
 @pytest.mark.slow
 def test_deliberately_weak_configuration_scores_lower(tmp_path):
-    """The word-overlap baseline (never refuses, ignores answer types) must score visibly lower on the same questions."""
+    """The word-overlap baseline (never refuses, ignores answer types) must score visibly lower on the same
+    questions."""
     from assistant import Assistant
     from assistant.evaluation import evaluate, parse_configs
 

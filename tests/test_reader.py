@@ -12,7 +12,9 @@ from assistant.reader import READER_FILE, Reader
 
 
 def test_reader_ships_with_the_package_and_loads_offline():
-    assert READER_FILE.is_file(), "assistant/models/reader-int8.onnx is missing: run `make train-answerer` or restore it from git"
+    assert READER_FILE.is_file(), (
+        "assistant/models/reader-int8.onnx is missing: run `make train-answerer` or restore it from git"
+    )
     reader = Reader.shared()
     vectors = reader.embed(["Who designed the bridge?", "The bridge was designed by Anna Berg."])
     assert vectors.shape == (2, 384)

@@ -10,8 +10,8 @@ from assistant.answer import Passage
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import compose, sentence_around, short_answer, trim_words
-from assistant.reading.refuse import Calibration, fit_span_calibration, rank_prior
 from assistant.reading.read import Span, SpanReader
+from assistant.reading.refuse import Calibration, fit_span_calibration, rank_prior
 
 from conftest import SEED_FILE
 
@@ -139,7 +139,9 @@ def test_a_revised_figure_leads_with_the_newest_and_names_the_earlier_one():
     from assistant.reading.answerer import ReaderAnswerer
 
     june = _passage("The repair of the bridge will cost £2.4 million, the council said.", "2023-06-13", "a1", "c1")
-    october = _passage("The repair of the bridge will now cost £3.1 million, the council said.", "2023-10-02", "a2", "c2")
+    october = _passage(
+        "The repair of the bridge will now cost £3.1 million, the council said.", "2023-10-02", "a2", "c2"
+    )
     reader = _FixedReader({"£2.4 million": ("£2.4 million", 3.0), "£3.1 million": ("£3.1 million", 2.8)})
     answer = ReaderAnswerer(reader).answer("How much will the bridge repair cost?", [june, october])
     assert answer.short_answer == "£3.1 million"
@@ -191,7 +193,10 @@ def test_span_reader_analyse_kinds(question, kind):
 
 
 def test_span_reader_analysis_granularity_and_head_noun_from_the_parse():
-    assert analyse_question("In which year did Pakistan's foreign and defense ministers visit Russia?").granularity == "year"
+    assert (
+        analyse_question("In which year did Pakistan's foreign and defense ministers visit Russia?").granularity
+        == "year"
+    )
     assert analyse_question("In what month were there reports?").granularity == "month"
     assert analyse_question("On what date did they talk?").granularity == "day"
     assert analyse_question("When did Lavrov visit Pakistan?").granularity is None

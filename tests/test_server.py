@@ -56,9 +56,13 @@ def chroma_server(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     log_path = root / "server.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen([str(BIN / "chroma"), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)],
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+        process = subprocess.Popen(
+            [str(BIN / "chroma"), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while not heartbeat(url):
@@ -86,7 +90,9 @@ def _wait_for_text(process: subprocess.Popen, log_path: Path, marker: str, timeo
         if process.poll() is not None:
             break
         time.sleep(0.5)
-    pytest.fail(f"no {marker!r} from {process.args} (exit {process.poll()}):\n{log_path.read_text(errors='replace')[-4000:]}")
+    pytest.fail(
+        f"no {marker!r} from {process.args} (exit {process.poll()}):\n{log_path.read_text(errors='replace')[-4000:]}"
+    )
 
 
 # ---- the Python API and the CLI against the server -------------------------------------------------------
@@ -122,7 +128,8 @@ def test_cli_ingest_and_ask_with_chroma_url(chroma_server, tmp_path, monkeypatch
 
 
 def test_bm25_follows_writes_made_by_another_client(chroma_server, make_assistant, tmp_path):
-    """A reader's BM25 index is rebuilt when another client (here another Assistant, as a CLI would be) changes the store."""
+    """A reader's BM25 index is rebuilt when another client (here another Assistant, as a CLI would be) changes the
+    store."""
     reader = make_assistant(tmp_path / "reader", chroma_url=chroma_server, collection="bm25-follow")
     writer = make_assistant(tmp_path / "writer", chroma_url=chroma_server, collection="bm25-follow")
     writer.ingest(SEEDS)
@@ -146,13 +153,21 @@ def test_ui_and_cli_ingest_at_the_same_time(chroma_server, tmp_path, make_assist
     from gradio_client import Client
 
     # a store on a Chroma server is never the default one: the seeds go in by an ingest, not by the UI
-    assert make_assistant(tmp_path / "seeding", chroma_url=chroma_server, collection="ui-live").ingest(SEEDS).added == [SEED_SOURCE]
+    assert make_assistant(tmp_path / "seeding", chroma_url=chroma_server, collection="ui-live").ingest(SEEDS).added == [
+        SEED_SOURCE
+    ]
     env = _env(ASSISTANT_COLLECTION="ui-live", ASSISTANT_DATA_DIR=str(tmp_path / "ui-data"))
     port = free_port()
     ui_log = tmp_path / "ui.log"
     with open(ui_log, "w") as log:  # a file, not a pipe: an INFO log that nobody reads must not block the UI
-        ui = subprocess.Popen([str(BIN / "assistant"), "--chroma-url", chroma_server, "--log-level", "INFO", "ui", "--port", str(port)],
-                              cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        ui = subprocess.Popen(
+            [str(BIN / "assistant"), "--chroma-url", chroma_server, "--log-level", "INFO", "ui", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     ingest = None
     try:
         _wait_for_text(ui, ui_log, "Chat at ", timeout=240)
@@ -164,8 +179,15 @@ def test_ui_and_cli_ingest_at_the_same_time(chroma_server, tmp_path, make_assist
         extra.mkdir()
         (extra / "ellery.txt").write_text(LIBRARY_ARTICLE, encoding="utf-8")
         ingest_env = _env(ASSISTANT_COLLECTION="ui-live", ASSISTANT_DATA_DIR=str(tmp_path / "cli-data"))
-        ingest = subprocess.Popen([str(BIN / "assistant"), "--chroma-url", chroma_server, "ingest", str(extra), "--json"],
-                                  cwd=tmp_path, env=ingest_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        ingest = subprocess.Popen(
+            [str(BIN / "assistant"), "--chroma-url", chroma_server, "ingest", str(extra), "--json"],
+            cwd=tmp_path,
+            env=ingest_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
         during = 0
         while ingest.poll() is None:  # the UI keeps answering while the other process writes
             answer = client.predict(LAVROV_Q, api_name="/ask")
@@ -195,7 +217,7 @@ def test_a_remote_chroma_url_is_refused_with_the_reason(make_assistant, tmp_path
     # 192.0.2.0/24 is reserved for documentation: it is refused before any connection is tried.
     assistant = make_assistant(tmp_path / "data", chroma_url="http://192.0.2.10:8000")
     with pytest.raises(ConfigError) as refused:
-        assistant.store
+        assistant.store  # noqa: B018 (opening the store is what raises)
     message = str(refused.value)
     assert "not on this machine" in message and "no authentication" in message and "allow_remote_chroma" in message
     result = CliRunner().invoke(main, ["--chroma-url", "http://192.0.2.10:8000", "info"])
@@ -206,7 +228,7 @@ def test_a_remote_chroma_url_is_refused_with_the_reason(make_assistant, tmp_path
 def test_a_second_process_on_the_embedded_store_gets_store_in_use_quickly(make_assistant, tmp_path):
     data = tmp_path / "data"
     holder = make_assistant(data)
-    holder.store  # this process now holds the embedded store's lock
+    holder.store  # noqa: B018 (this process now holds the embedded store's lock)
     started = time.monotonic()
     result = subprocess.run([str(BIN / "assistant"), "--data-dir", str(data), "ingest", str(SEEDS)], env=_env(),
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
@@ -216,6 +238,12 @@ def test_a_second_process_on_the_embedded_store_gets_store_in_use_quickly(make_a
     assert "Traceback" not in result.stderr
     assert elapsed < IN_USE_LIMIT_SECONDS, f"took {elapsed:.1f}s"
     holder.close()  # and once released, the same command works
-    after = subprocess.run([str(BIN / "assistant"), "--data-dir", str(data), "ingest", str(SEEDS), "--json"], env=_env(),
-                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    after = subprocess.run(
+        [str(BIN / "assistant"), "--data-dir", str(data), "ingest", str(SEEDS), "--json"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     assert after.returncode == 0, after.stderr

@@ -41,9 +41,16 @@ def test_autouse_fixture_keeps_data_out_of_home(tmp_path):
 
 
 def test_precedence(monkeypatch, tmp_path):
-    config = _config(tmp_path, "[assistant]\nk = 3\nchunk_tokens = 100\ncollection = 'from_file'\nmin_confidence = 0.5\n")
+    config = _config(
+        tmp_path, "[assistant]\nk = 3\nchunk_tokens = 100\ncollection = 'from_file'\nmin_confidence = 0.5\n"
+    )
     only_file = Settings.load(config)
-    assert (only_file.k, only_file.chunk_tokens, only_file.collection, only_file.min_confidence) == (3, 100, "from_file", 0.5)
+    assert (only_file.k, only_file.chunk_tokens, only_file.collection, only_file.min_confidence) == (
+        3,
+        100,
+        "from_file",
+        0.5,
+    )
     assert only_file.chunk_overlap_tokens == 40  # default where the file says nothing
 
     monkeypatch.setenv("ASSISTANT_K", "5")

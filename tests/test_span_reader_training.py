@@ -1,4 +1,5 @@
-"""The reader's training tool runs end to end on a few examples: train a few steps, resume, export to int8 ONNX, read."""
+"""The reader's training tool runs end to end on a few examples: train a few steps, resume, export to int8 ONNX,
+read."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from tools import train_span_reader  # noqa: E402
 @pytest.mark.slow
 def test_train_resume_export_and_read(tmp_path):
     if not train_span_reader.QA_DIR.is_dir():
-        pytest.fail(f"the QA training data is missing at {train_span_reader.QA_DIR}: the checkout sits beside ../shared")
+        pytest.fail(
+            f"the QA training data is missing at {train_span_reader.QA_DIR}: the checkout sits beside ../shared"
+        )
     work = tmp_path / "work"
     train_span_reader.main(["train", "--work", str(work), "--max-steps", "2", "--limit-examples", "40",
                             "--max-hours", "0.00001"])  # stops after one step, as a session that ends would

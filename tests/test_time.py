@@ -54,7 +54,9 @@ def test_time_expressions_resolve_day_exact_and_by_tense(sentence, resolved):
 
 
 def test_a_date_line_under_the_headline_is_the_article_date_not_body_text():
-    text = "Long Covid risk extends two years after infection. Here's how to ...\n date 2022-08-18 \n\n(CNN) Getting sick."
+    text = (
+        "Long Covid risk extends two years after infection. Here's how to ...\n date 2022-08-18 \n\n(CNN) Getting sick."
+    )
     [article] = load_text(text, "corpus/0001.txt")
     assert article.date == date(2022, 8, 18) or str(article.date) == "2022-08-18"
     assert article.title.startswith("Long Covid risk")

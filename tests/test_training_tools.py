@@ -1,4 +1,5 @@
-"""The training tools run end to end on a small question set: reader fine-tune + export, then the ranker on its scores."""
+"""The training tools run end to end on a small question set: reader fine-tune + export, then the ranker on its
+scores."""
 
 from __future__ import annotations
 

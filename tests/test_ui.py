@@ -48,7 +48,8 @@ PAYLOAD_ARTICLE = f"""Title: Waitomo glowworm caves reopen {ONERROR}
 date 2021-06-02
 URL: javascript:window.__pwned=1
 
-The Waitomo glowworm caves in New Zealand drew 4,500 visitors on their reopening day, under a banner reading {ONERROR} {MARKDOWN_IMAGE} {MARKDOWN_LINK}, guide Aroha Ngata said.
+The Waitomo glowworm caves in New Zealand drew 4,500 visitors on their reopening day, under a banner reading \
+{ONERROR} {MARKDOWN_IMAGE} {MARKDOWN_LINK}, guide Aroha Ngata said.
 
 A prankster had chalked {SCRIPT} on the ticket office door, next to {JS_LINK}, {REMOTE_IMAGE} and ${{window.__pwned=1}}.
 """
@@ -58,7 +59,8 @@ date 2021-08-02
 
 Golfer Rory Adams won the Highland Open in Scotland on Sunday.
 
-Adams said his trip lasted five days. The trip lasted five days in all, and he spent two of them practising on the links at Nairn.
+Adams said his trip lasted five days. The trip lasted five days in all, and he spent two of them practising on the \
+links at Nairn.
 
 He will fly home to Dublin on Monday before the next tournament in Germany.
 """
@@ -75,9 +77,20 @@ def http_get(url: str) -> tuple[int, bytes]:
 def payload_citation() -> Citation:
     passage = PAYLOAD_ARTICLE.split("\n\n", 1)[1]
     quote = passage.split("\n\n")[0]
-    return Citation(number=1, article_id="a", source="extra/<b>caves</b>.txt", title=f"Caves {ONERROR}", date="2021-06-02",
-                    url="javascript:window.__pwned=1", quote=quote, quote_start=10, quote_end=10 + len(quote), passage=passage,
-                    passage_start=10, passage_end=10 + len(passage))
+    return Citation(
+        number=1,
+        article_id="a",
+        source="extra/<b>caves</b>.txt",
+        title=f"Caves {ONERROR}",
+        date="2021-06-02",
+        url="javascript:window.__pwned=1",
+        quote=quote,
+        quote_start=10,
+        quote_end=10 + len(quote),
+        passage=passage,
+        passage_start=10,
+        passage_end=10 + len(passage),
+    )
 
 
 # ---- rendering: every article value is escaped before markup is added ---------------------------
@@ -101,7 +114,12 @@ def test_the_quote_is_found_in_the_passage_when_offsets_disagree():
 
 
 def test_answer_message_escapes_and_numbers_citations():
-    answer = Answer(question="q", text=f"4,500. Drew 4,500 visitors {ONERROR} [1]", short_answer="4,500", citations=[payload_citation()])
+    answer = Answer(
+        question="q",
+        text=f"4,500. Drew 4,500 visitors {ONERROR} [1]",
+        short_answer="4,500",
+        citations=[payload_citation()],
+    )
     html = render.answer_html(answer, asked="q")
     assert "<img" not in html and "&lt;img src=x" in html
     assert html.startswith('<div class="answer final"><strong>4,500</strong>')
@@ -112,7 +130,10 @@ def test_answer_message_escapes_and_numbers_citations():
 
 def test_http_links_only():
     ok = render._link("https://example.org/a?b=1&c=\"2\"")
-    assert ok.startswith(' · <a href="https://example.org/a?b=1&amp;c=&quot;2&quot;"') and 'rel="noopener noreferrer nofollow"' in ok
+    assert (
+        ok.startswith(' · <a href="https://example.org/a?b=1&amp;c=&quot;2&quot;"')
+        and 'rel="noopener noreferrer nofollow"' in ok
+    )
     assert "<a" not in render._link("javascript:alert(1)") and "<a" not in render._link(" data:text/html,x")
 
 
@@ -236,7 +257,9 @@ def test_login_through_the_environment_setting(collection, monkeypatch):
     try:
         for path in ("config", "gradio_api/info", "gradio_api/file=/etc/hostname"):
             assert http_get(f"{url}{path}")[0] == 401, path
-        request = urllib.request.Request(f"{url}gradio_api/call/ask", data=b'{"data": ["x"]}', headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{url}gradio_api/call/ask", data=b'{"data": ["x"]}', headers={"Content-Type": "application/json"}
+        )
         with pytest.raises(urllib.error.HTTPError, match="401"):
             urllib.request.urlopen(request, timeout=30)
         with pytest.raises(AuthenticationError):
@@ -263,7 +286,9 @@ def test_the_ui_command_serves_the_seeds_on_loopback(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | {
         "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path / "xdg")}
     command = [str(Path(sys.executable).parent / "assistant"), "ui", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         output = _wait_for_line(process, "Chat at ", timeout=180)
@@ -328,7 +353,9 @@ def _wait_answer(page, answers_before: int) -> str:
 @pytest.mark.slow
 def test_chat_in_chromium(server):
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get update && apt-get install -y chromium`.")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get update && apt-get install -y chromium`."
+        )
     from playwright.sync_api import expect, sync_playwright
 
     url, _ = server

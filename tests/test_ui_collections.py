@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from test_ui_daily import ARGS, ANSWER_TIMEOUT, wait_answer
 from ui.app import launch
 
 from conftest import free_port, write_folder
+from test_ui_daily import ANSWER_TIMEOUT, ARGS, wait_answer
 
 CHROMIUM = "/usr/bin/chromium"
 BRIDGE = """Title: Tamsin Bridge opens in Norvale
@@ -143,7 +143,9 @@ def test_switching_collections_changes_where_questions_go(page):
 
     pick(page, "first")  # the same question of the other collection: not answered from the orchard article
     text = ask(page, APPLES, 1)
-    assert "12,000" not in text and "second/orchard.txt" not in page.locator("#chat .answer.final").last.inner_text(), text
+    assert "12,000" not in text and "second/orchard.txt" not in page.locator("#chat .answer.final").last.inner_text(), (
+        text
+    )
 
 
 def test_upload_of_a_folder_with_a_bad_file_reports_it(page, tmp_path, store):

@@ -25,10 +25,10 @@ from assistant.cli_ui import example_questions
 from assistant.conversation import Turn
 from assistant.evaluation.questions import load_questions
 from assistant.history import History
-from test_ui import CHROMIUM, LAVROV, SEED_TITLE, SEEDS_DIR, collection  # noqa: F401 (collection: a fixture)
 from ui.app import launch
 
 from conftest import free_port
+from test_ui import CHROMIUM, LAVROV, SEED_TITLE, SEEDS_DIR, collection  # noqa: F401 (collection: a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -130,7 +130,9 @@ def _only_owner(history: History) -> str:
 
 
 def crafted_answers(assistant) -> tuple[Answer, Answer]:
-    seed = next(p for p in assistant.retrieve("Lavrov visited Islamabad in April", k=10) if "Lavrov visited Islamabad" in p.text)
+    seed = next(
+        p for p in assistant.retrieve("Lavrov visited Islamabad in April", k=10) if "Lavrov visited Islamabad" in p.text
+    )
     golf = next(p for p in assistant.retrieve("Rory Adams won the Highland Open", k=10) if "Highland Open" in p.text)
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", seed.text) if len(s) > 30]
     lavrov = next(s for s in sentences if "Lavrov visited Islamabad" in s)
@@ -142,10 +144,14 @@ def crafted_answers(assistant) -> tuple[Answer, Answer]:
         return Citation(number, passage.article_id, passage.source, passage.title, passage.date, passage.url, quote, at,
                         at + len(quote), passage.text, passage.start, passage.end)
 
-    first = Answer(question="When did Lavrov visit Pakistan, and what else happened?",
-                   text=f"April 2021. {lavrov} [1] {other} [2] In golf, Rory Adams won the Highland Open [3].",
-                   short_answer="April 2021", citations=[cite(1, seed, lavrov), cite(2, seed, other), cite(3, golf, won)],
-                   confidence=0.93, kind="when")
+    first = Answer(
+        question="When did Lavrov visit Pakistan, and what else happened?",
+        text=f"April 2021. {lavrov} [1] {other} [2] In golf, Rory Adams won the Highland Open [3].",
+        short_answer="April 2021",
+        citations=[cite(1, seed, lavrov), cite(2, seed, other), cite(3, golf, won)],
+        confidence=0.93,
+        kind="when",
+    )
     second = Answer(question="Who won the Highland Open?", text=f"Nairn. {won} [1]", short_answer="Nairn",  # wrong
                     citations=[cite(1, golf, won)], confidence=0.62, kind="who")
     return first, second
@@ -246,7 +252,8 @@ def test_clicking_n_flashes_passage_n_and_a_passage_quoted_twice_is_shown_once(p
     expect(passage).to_have_class(re.compile(r"\bcite-1\b.*\bcite-2\b"))
     expect(passage.locator("mark")).to_have_count(2)
     expect(passage.locator("mark.cite-1")).to_contain_text("Lavrov visited Islamabad")
-    in_view = page.evaluate("""() => { const s = document.querySelector('#sources .source.cite-2').getBoundingClientRect();
+    in_view = page.evaluate("""() => { const s = document.querySelector('#sources \
+.source.cite-2').getBoundingClientRect();
         const box = document.querySelector('#sources .html-container') || document.querySelector('#sources');
         const b = box.getBoundingClientRect(); return s.bottom > b.top && s.top < b.bottom; }""")
     assert in_view
@@ -371,7 +378,9 @@ def test_markdown_export_downloads_with_citations(page, stored):
 # ---- 4. feedback -> question set -> assistant eval --------------------------------------------------------
 
 
-def test_feedback_is_stored_and_becomes_a_question_set_that_eval_runs(page, stored, history, collection, tmp_path):  # noqa: F811
+def test_feedback_is_stored_and_becomes_a_question_set_that_eval_runs(
+    page, stored, history, collection, tmp_path  # noqa: F811 (collection: the fixture imported from test_ui)
+):
     from playwright.sync_api import expect
 
     open_stored(page)
@@ -391,7 +400,9 @@ def test_feedback_is_stored_and_becomes_a_question_set_that_eval_runs(page, stor
 
     data_dir = collection.settings.data_dir
     out = tmp_path / "feedback.jsonl"
-    made = CliRunner().invoke(main, ["--data-dir", data_dir, "eval", "--from-feedback", str(out)], catch_exceptions=False)
+    made = CliRunner().invoke(
+        main, ["--data-dir", data_dir, "eval", "--from-feedback", str(out)], catch_exceptions=False
+    )
     assert made.exit_code == 0, made.output
     assert f"to {out}" in made.output
     questions = {q.question: q for q in load_questions(out)}
@@ -416,19 +427,29 @@ CONTRAST = """(selector) => {
   const background = (el) => { const layers = [];
     for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
       if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
-    let color = [255, 255, 255, 1]; if (document.body.classList.contains('dark') && !layers.some(l => l[3] >= 1)) color = [11, 15, 25, 1];
+    let color = [255, 255, 255, 1];
+    if (document.body.classList.contains('dark') && !layers.some(l => l[3] >= 1)) color = [11, 15, 25, 1];
     for (const layer of layers.reverse()) color = over(layer, color); return color; };
-  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const lum = (c) => { const f = (v) => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
   const el = document.querySelector(selector); if (!el) return null;
   let opacity = 1; for (let e = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
-  const bg = background(el); const fg = over([...parse(getComputedStyle(el).color).slice(0, 3), parse(getComputedStyle(el).color)[3] * opacity], bg);
+  const bg = background(el);
+  const fg = over(
+    [...parse(getComputedStyle(el).color).slice(0, 3), parse(getComputedStyle(el).color)[3] * opacity], bg);
   const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x); return (a + 0.05) / (b + 0.05);
 }"""
-READABLE = {"answer text": "#chat .answer.final", "highlighted quote": "#sources mark", "citation in the answer":
-            "#chat .answer-sources li", "[n] marker": "#chat .cite-ref", "answer details": "#chat .answer-meta .confidence",
-            "source file and date": "#sources .source-meta", "source title": "#sources .source-title",
-            "filter chip": "#filters .chip"}
+READABLE = {
+    "answer text": "#chat .answer.final",
+    "highlighted quote": "#sources mark",
+    "citation in the answer": "#chat .answer-sources li",
+    "[n] marker": "#chat .cite-ref",
+    "answer details": "#chat .answer-meta .confidence",
+    "source file and date": "#sources .source-meta",
+    "source title": "#sources .source-title",
+    "filter chip": "#filters .chip",
+}
 
 
 def _contrasts(page) -> dict[str, float]:

@@ -81,7 +81,9 @@ def login_server(seeded):
     from ui.app import launch
 
     # At most one attempt may wait per client (the default is 3), so the flood test needs two requests, not four.
-    demo, url = launch(seeded, port=free_port(), auth=(USER, PASSWORD), stream_delay=0, login_throttle=LoginThrottle(max_waiting=1))
+    demo, url = launch(
+        seeded, port=free_port(), auth=(USER, PASSWORD), stream_delay=0, login_throttle=LoginThrottle(max_waiting=1)
+    )
     try:
         yield url
     finally:
@@ -96,11 +98,22 @@ def login_server(seeded):
 def test_a_foreign_origin_cannot_ask_or_upload(open_server):
     url = open_server
     port = url.rstrip("/").rsplit(":", 1)[1]
-    for path in ("gradio_api/call/ask", "gradio_api/queue/join", "gradio_api/upload", "gradio_api/call/v2/ask", "login"):
+    for path in (
+        "gradio_api/call/ask",
+        "gradio_api/queue/join",
+        "gradio_api/upload",
+        "gradio_api/call/v2/ask",
+        "login",
+    ):
         status, body, _ = request(f"{url}{path}", b"{}", {"Content-Type": "application/json", "Origin": EVIL})
         assert status == 403, (path, status, body)
         assert b"another site" in body and EVIL.encode() in body, body
-    for origin in ("null", f"http://127.0.0.1:{int(port) + 1}", f"https://127.0.0.1:{port}", f"http://evil.example:{port}"):
+    for origin in (
+        "null",
+        f"http://127.0.0.1:{int(port) + 1}",
+        f"https://127.0.0.1:{port}",
+        f"http://evil.example:{port}",
+    ):
         assert ask_call(url, {"Origin": origin})[0] == 403, origin
     assert upload(url, {"Origin": EVIL})[0] == 403
 
@@ -111,10 +124,12 @@ def test_a_foreign_origin_cannot_ask_or_upload(open_server):
     status, body = ask_call(url)
     assert status == 200 and json.loads(body)["event_id"], (status, body)
     status, stream, _ = request(f"{url}gradio_api/call/ask/{json.loads(body)['event_id']}", timeout=120)
-    answer = json.loads(stream.split(b"event: complete\ndata:", 1)[1])[0]  # answered (its wording is the answerer's business)
+    # answered (its wording is the answerer's business)
+    answer = json.loads(stream.split(b"event: complete\ndata:", 1)[1])[0]
     assert status == 200 and answer["question"] == LAVROV_Q and answer["text"], stream[-500:]
 
-    # Reading stays open (what a foreign page may read of it is CORS's business), and so does the schema without a login.
+    # Reading stays open (what a foreign page may read of it is CORS's business), and so does the schema without a
+    # login.
     assert request(url, headers={"Origin": EVIL})[0] == 200
     assert request(f"{url}openapi.json")[0] == 200
 
@@ -236,7 +251,9 @@ def test_ui_on_a_network_host_without_login_refuses_to_start(monkeypatch, tmp_pa
     monkeypatch.setattr(ui.app, "launch", tripwire)
     monkeypatch.delenv("ASSISTANT_UI_AUTH", raising=False)
     data_dir = tmp_path / "data"
-    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "ui", "--host", "0.0.0.0", "--port", str(free_port())])
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(data_dir), "ui", "--host", "0.0.0.0", "--port", str(free_port())]
+    )
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1, result.output
@@ -249,13 +266,19 @@ def test_ui_on_a_network_host_without_login_refuses_to_start(monkeypatch, tmp_pa
 def test_launch_refuses_a_network_host_without_login():
     from ui.app import launch
 
-    with pytest.raises(ConfigError, match=r"0\.0\.0\.0 without a login.*ASSISTANT_UI_AUTH=user:password.*--insecure-no-login"):
+    with pytest.raises(
+        ConfigError, match=r"0\.0\.0\.0 without a login.*ASSISTANT_UI_AUTH=user:password.*--insecure-no-login"
+    ):
         launch(None, host="0.0.0.0", port=free_port())  # refused before the assistant is even looked at
 
 
 def test_loopback_names():  # one check for the page, `assistant ui` and chroma_url
-    assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.0.1", "localhost", "LOCALHOST", "app.localhost", "::1", "[::1]"))
-    assert not any(is_loopback(h) for h in ("0.0.0.0", "192.168.1.4", "evil.example", "localhost.evil.example", "", None))
+    assert all(
+        is_loopback(h) for h in ("127.0.0.1", "127.8.0.1", "localhost", "LOCALHOST", "app.localhost", "::1", "[::1]")
+    )
+    assert not any(
+        is_loopback(h) for h in ("0.0.0.0", "192.168.1.4", "evil.example", "localhost.evil.example", "", None)
+    )
 
 
 @pytest.mark.parametrize("origin, host, own", [
@@ -291,8 +314,15 @@ def test_a_reverse_proxy_host_can_be_allowed():
 
     def status(guard, host: str, origin: str | None = None, method: str = "GET") -> int:
         headers = [(b"host", host.encode())] + ([(b"origin", origin.encode())] if origin else [])
-        scope = {"type": "http", "method": method, "scheme": "https", "path": "/gradio_api/queue/join", "headers": headers,
-                 "server": ("127.0.0.1", 7860), "client": ("127.0.0.1", 5000)}
+        scope = {
+            "type": "http",
+            "method": method,
+            "scheme": "https",
+            "path": "/gradio_api/queue/join",
+            "headers": headers,
+            "server": ("127.0.0.1", 7860),
+            "client": ("127.0.0.1", 5000),
+        }
         sent = []
 
         async def receive():

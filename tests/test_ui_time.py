@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from test_ui_daily import ARGS, ask, open_page
-from test_ui import CHROMIUM
 from ui.app import launch
 
 from conftest import REPO, free_port
+from test_ui import CHROMIUM
+from test_ui_daily import ARGS, ask, open_page
 
 DATED = REPO / "tests" / "data" / "dated"
 AS_OF = "2023-08-20"  # after the ferry's first article (16 August 2023), before every later one

@@ -1,4 +1,5 @@
-"""Fit the extractive answerer's sentence-ranking weights on question sets, and estimate what they do on unseen questions.
+"""Fit the extractive answerer's sentence-ranking weights on question sets, and estimate what they do on unseen
+questions.
 
     python tools/train_ranker.py DATA_DIR QUESTIONS.jsonl [MORE.jsonl ...]
 
@@ -134,7 +135,11 @@ def answer(model: Listwise, g: Group, idf) -> tuple[bool, float]:
         c.score = float(score)
     ranked = sorted(g.candidates, key=lambda c: c.score, reverse=True)
     text = _compose(g.question.question, g.analysis, quoted_sentences(g.analysis, ranked, idf), 1.0).text
-    correct = g.question.answerable and len(text.split()) <= MAX_ANSWER_WORDS and any(contains_answer(text, form) for form in g.question.answers)
+    correct = (
+        g.question.answerable
+        and len(text.split()) <= MAX_ANSWER_WORDS
+        and any(contains_answer(text, form) for form in g.question.answers)
+    )
     confidence = min(1.0, CONFIDENCE_SCALE * confidence_features(g.analysis, ranked, g.evidence)["rule"])
     return bool(correct), confidence
 
@@ -158,8 +163,14 @@ def main() -> None:
             held = set(fold.tolist())
             model = Listwise(c).fit([g for i, g in enumerate(ranking) if i not in held])
             held_groups = [g for i, g in enumerate(ranking) if i in held]
-            scores.append([top_n(model, held_groups, n) for n in (1, 2, 3)] + [np.mean([answer(model, g, idf)[0] for g in held_groups])])
-        print(f"C={c}: cross-validated top-1/2/3 sentence accuracy and answer accuracy {np.round(np.mean(scores, axis=0), 3)}")
+            scores.append(
+                [top_n(model, held_groups, n) for n in (1, 2, 3)]
+                + [np.mean([answer(model, g, idf)[0] for g in held_groups])]
+            )
+        print(
+            f"C={c}: cross-validated top-1/2/3 sentence accuracy and answer accuracy "
+            f"{np.round(np.mean(scores, axis=0), 3)}"
+        )
 
     # End to end on every question (answerable or not), each answered by a ranker that never saw it.
     results: list[tuple[Group, bool, float]] = []
@@ -175,7 +186,10 @@ def main() -> None:
             unanswerable = [conf for g, ok, conf in results if g.source == source and not g.question.answerable]
             cell = f"{source}:"
             if answerable:
-                cell += f" {np.mean([ok and conf >= threshold for ok, conf in answerable]):.3f}/{np.mean([conf < threshold for _, conf in answerable]):.3f}"
+                cell += (
+                    f" {np.mean([ok and conf >= threshold for ok, conf in answerable]):.3f}"
+                    f"/{np.mean([conf < threshold for _, conf in answerable]):.3f}"
+                )
             if unanswerable:
                 cell += f" |{np.mean([conf < threshold for conf in unanswerable]):.3f}"
             cells.append(cell)

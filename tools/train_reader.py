@@ -81,7 +81,9 @@ def fine_tune(groups: list[Group]):
             batch = data[start:start + BATCH]
             questions = encode([q for q, _, _ in batch])
             # each question against its positive (index 0) and a fresh draw of its hard negatives
-            lists = [[positive] + rng.sample(negatives, min(NEGATIVES, len(negatives))) for _, positive, negatives in batch]
+            lists = [
+                [positive] + rng.sample(negatives, min(NEGATIVES, len(negatives))) for _, positive, negatives in batch
+            ]
             sentences = encode([t for texts in lists for t in texts])
             loss, offset = 0.0, 0
             for row, texts in enumerate(lists):
@@ -93,7 +95,13 @@ def fine_tune(groups: list[Group]):
             loss.backward()
             optimizer.step()
             total += float(loss.detach())
-        log.warning("epoch %d/%d: mean loss %.3f (%.0fs)", epoch + 1, EPOCHS, total / max(1, len(data) / BATCH), time.perf_counter() - started)
+        log.warning(
+            "epoch %d/%d: mean loss %.3f (%.0fs)",
+            epoch + 1,
+            EPOCHS,
+            total / max(1, len(data) / BATCH),
+            time.perf_counter() - started,
+        )
     model.eval()
     return model
 
@@ -113,7 +121,11 @@ def _versions() -> dict[str, str]:
     import sentence_transformers
     import torch
 
-    return {"onnxruntime": onnxruntime.__version__, "torch": torch.__version__, "sentence_transformers": sentence_transformers.__version__}
+    return {
+        "onnxruntime": onnxruntime.__version__,
+        "torch": torch.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+    }
 
 
 def main() -> None:

@@ -354,10 +354,11 @@ def validate(limit: int | None, out: Path | None) -> dict:
     """The shipped int8 reader on the held-out paragraphs: EM / F1 / no-answer accuracy read alone and read among the
     RETRIEVED paragraphs a word-overlap search over all held-out paragraphs ranks first (the right one only where it
     ranks there, as with real retrieval); the refusal calibration is fitted on every candidate span of the latter."""
+    from assistant.evaluation.metrics import normalise as normalize
+    from assistant.evaluation.metrics import token_f1
     from assistant.reading.answerer import MAX_RIVALS  # the candidate spans the answerer weighs
-    from assistant.reading.refuse import anchor_coverage, fit_span_calibration, rank_prior
     from assistant.reading.read import SpanReader
-    from assistant.evaluation.metrics import normalise as normalize, token_f1
+    from assistant.reading.refuse import anchor_coverage, fit_span_calibration, rank_prior
 
     _, held = qa_examples()
     rng = random.Random(SEED)

@@ -37,8 +37,8 @@ from assistant.history import History, StoredConversation, conversation_markdown
 from assistant.net import is_loopback
 from assistant.question import MAX_QUESTION_CHARS, check_question
 from ui import render
-from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env  # noqa: F401 (re-exported)
 from ui.collections import AssistantPool, CollectionControls, collection_panel, wire_collections
+from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env  # noqa: F401 (re-exported)
 from ui.session import SHOWN_QUESTION_CHARS, Chat, ChatSession, Shown, Waiting, message, shown_question  # noqa: F401
 
 if TYPE_CHECKING:
@@ -52,10 +52,13 @@ STREAM_DELAY = 0.02  # seconds between streamed words
 MAX_WAITING = 5  # questions one tab may have waiting while another is answered
 BROWSER_KEY = "news-assistant"  # the localStorage key of the browser's id
 UNSUPPORTED_TITLE = "Not supported by the passage it cites"
-CSS = (render.CSS + ".answer .unsupported { text-decoration: underline wavy var(--na-warn-fg); background: var(--na-warn-bg);"
-       " color: var(--na-warn-fg); }"
-       ".answer .unsupported::after { content: ' ⚠ unsupported'; font-size: 0.75em; }"
-       ".answer.draft { opacity: 0.75; } .answer .draft-note { font-size: 0.8em; color: var(--na-meta); }")
+CSS = (
+    render.CSS
+    + ".answer .unsupported { text-decoration: underline wavy var(--na-warn-fg); background: var(--na-warn-bg);"
+    " color: var(--na-warn-fg); }"
+    ".answer .unsupported::after { content: ' ⚠ unsupported'; font-size: 0.75em; }"
+    ".answer.draft { opacity: 0.75; } .answer .draft-note { font-size: 0.8em; color: var(--na-meta); }"
+)
 HEAD = f"<script>{(Path(__file__).resolve().parent / 'page.js').read_text(encoding='utf-8')}</script>"
 MAX_UPLOAD = "50mb"  # per uploaded file (an article, or a .zip of a folder; ingest.uploads bounds what it unpacks to)
 UNEXPECTED = "Something went wrong while answering; the server log has the details. Try again or rephrase the question."
@@ -65,7 +68,10 @@ def draft_html(draft: str) -> str:
     """The LLM's text while it is being written: escaped, links and images removed, not yet checked."""
     from assistant.llm.text import neutralise_markup
 
-    return f'<div class="answer draft">{render.text(neutralise_markup(draft))}<span class="draft-note"> (checking…)</span></div>'
+    return (
+        f'<div class="answer draft">{render.text(neutralise_markup(draft))}<span class="draft-note"> '
+        f'(checking…)</span></div>'
+    )
 
 
 def answer_html(answer: Answer, asked: str | None = None, index: int | None = None,
@@ -83,8 +89,11 @@ def answer_html(answer: Answer, asked: str | None = None, index: int | None = No
         else:
             left_out += 1
     if left_out and not answer.refused:
-        note = (f"{left_out} sentence{'s' if left_out > 1 else ''} the model wrote {'were' if left_out > 1 else 'was'} left out: "
-                f"the retrieved passages do not support {'them' if left_out > 1 else 'it'}.")
+        note = (
+            f"{left_out} sentence{'s' if left_out > 1 else ''} the model wrote {'were' if left_out > 1 else 'was'} "
+            f"left out: "
+            f"the retrieved passages do not support {'them' if left_out > 1 else 'it'}."
+        )
         html += f'<div class="answer-meta unsupported-note">{render.text(note)}</div>'
     return html
 
@@ -97,7 +106,9 @@ class ChatPage:
     the waiting questions in order. A question typed while another is answered is shown as waiting until its turn.
     """
 
-    def __init__(self, assistant: "Assistant", stream_delay: float = STREAM_DELAY, history: History | None = None) -> None:
+    def __init__(
+        self, assistant: "Assistant", stream_delay: float = STREAM_DELAY, history: History | None = None
+    ) -> None:
         self.assistant = assistant
         self.stream_delay = stream_delay
         self.history = history
@@ -105,8 +116,17 @@ class ChatPage:
 
     # ---- answering one question ----------------------------------------------------------------------
 
-    def respond(self, question: str, conversation: Conversation, messages: list[dict], as_of: str = "",
-                date_from: str = "", date_to: str = "", source: str = "", collection: str | None = None) -> Iterator[tuple]:
+    def respond(
+        self,
+        question: str,
+        conversation: Conversation,
+        messages: list[dict],
+        as_of: str = "",
+        date_from: str = "",
+        date_to: str = "",
+        source: str = "",
+        collection: str | None = None,
+    ) -> Iterator[tuple]:
         """Answer `question` in `conversation` from `collection` (None: the page's own): yields (chat, sources,
         conversation, messages, textbox) as the answer streams in. The answer's message carries its index in
         `messages` (class msg-N), and the final sources panel is that answer's. A message refused as too long
@@ -117,12 +137,20 @@ class ChatPage:
         options = filter_options(date_from, date_to, source, as_of)
         messages = messages + [message("user", render.user_html(shown_question(question)))]
         keep = len(question) > MAX_QUESTION_CHARS
-        yield messages + [message("assistant", render.pending_html())], gr.skip(), gr.skip(), gr.skip(), gr.skip() if keep else ""
+        yield (
+            messages + [message("assistant", render.pending_html())],
+            gr.skip(),
+            gr.skip(),
+            gr.skip(),
+            gr.skip() if keep else "",
+        )
         try:
             assistant = self.pool.get(collection)
             if assistant.store.is_empty():
-                raise InputError(f"The collection {assistant.settings.collection} holds no articles yet: add some under "
-                                 "Collection (drop files or a .zip of a folder), or pick another collection.")
+                raise InputError(
+                    f"The collection {assistant.settings.collection} holds no articles yet: add some under "
+                    "Collection (drop files or a .zip of a folder), or pick another collection."
+                )
         except Exception as exc:
             yield self._failed(question, exc, conversation, messages)
             return
@@ -136,10 +164,18 @@ class ChatPage:
             return
         answer, index = turn.answer, len(messages)
         for partial in render.answer_prefixes(answer.text):
-            yield messages + [message("assistant", render.answer_html(answer, partial=partial))], gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield (
+                messages + [message("assistant", render.answer_html(answer, partial=partial))],
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+            )
             if self.stream_delay:
                 time.sleep(self.stream_delay)
-        shown = answer_html(answer, asked=question, index=index, options=options, backend=self.assistant.settings.backend)
+        shown = answer_html(
+            answer, asked=question, index=index, options=options, backend=self.assistant.settings.backend
+        )
         messages.append(message("assistant", shown))
         yield messages, render.sources_html(answer, index, question), conversation, messages, gr.skip()
 
@@ -181,7 +217,9 @@ class ChatPage:
             return
         conversation.turns = (conversation.turns + [Turn(question, standalone, answer)])[-conversation.max_turns:]
         index = len(messages)
-        shown = answer_html(answer, asked=question, index=index, options=options, backend=self.assistant.settings.backend)
+        shown = answer_html(
+            answer, asked=question, index=index, options=options, backend=self.assistant.settings.backend
+        )
         messages.append(message("assistant", shown))
         yield messages, render.sources_html(answer, index, question), conversation, messages, gr.skip()
 
@@ -251,7 +289,9 @@ class ChatPage:
             if chat.stored_id is None:
                 chat.title = title_for(shown.turn.question)
                 chat.stored_id = self.history.start(session.owner, chat.title)
-            shown.turn_id = self.history.add_turn(chat.stored_id, shown.turn, {**shown.options, "collection": shown.collection})
+            shown.turn_id = self.history.add_turn(
+                chat.stored_id, shown.turn, {**shown.options, "collection": shown.collection}
+            )
             return True
         except (sqlite3.Error, OSError, AssistantError) as exc:
             log.error("saving the conversation failed: %s", exc)
@@ -274,12 +314,20 @@ class ChatPage:
             return gr.update(visible=True), render.note_html("Only answers can be rated."), gr.skip()
         index, shown = found
         if shown.turn_id is None or self.history is None:
-            return gr.update(visible=True), render.note_html("This answer was not saved, so it cannot be rated."), gr.skip()
+            return (
+                gr.update(visible=True),
+                render.note_html("This answer was not saved, so it cannot be rated."),
+                gr.skip(),
+            )
         liked = evt.liked is True or evt.liked == "Like"
         try:
             self.history.rate(shown.turn_id, 1 if liked else -1)
         except (sqlite3.Error, AssistantError) as exc:
-            return gr.update(visible=True), render.error_html(str(exc) if isinstance(exc, AssistantError) else UNEXPECTED), gr.skip()
+            return (
+                gr.update(visible=True),
+                render.error_html(str(exc) if isinstance(exc, AssistantError) else UNEXPECTED),
+                gr.skip(),
+            )
         session.rating = index
         note = (f"Saved: the answer to “{shown_question(shown.turn.question)}” marked {'right' if liked else 'wrong'}. "
                 "If you know the correct answer, type it and press Save (optional).")
@@ -293,12 +341,15 @@ class ChatPage:
             self.history.correct(shown.turn_id, correction)
         except AssistantError as exc:
             return render.error_html(str(exc))
-        return render.note_html("Saved the correct answer, thank you." if (correction or "").strip() else "Cleared the correct answer.")
+        return render.note_html(
+            "Saved the correct answer, thank you." if (correction or "").strip() else "Cleared the correct answer."
+        )
 
     # ---- conversations: new, restore, open, rename, delete, export ---------------------------------------
 
     def new_conversation(self, session: ChatSession, browser: dict | None) -> tuple:
-        """A fresh chat (the old one stays in the list): (chat, sources, textbox, browser storage, list, title, export)."""
+        """A fresh chat (the old one stays in the list): (chat, sources, textbox, browser storage, list, title,
+        export)."""
         session.new_chat()
         stored = {"id": session.owner, "conversation": None} if session.owner else gr.skip()
         return [], render.sources_html(None), "", stored, self._listing(session), "", _no_file()
@@ -320,7 +371,13 @@ class ChatPage:
         if not conversation_id or not session.owner or conversation_id == session.chat.stored_id:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         chat, sources = self._open(session, conversation_id)
-        return chat, sources, {"id": session.owner, "conversation": session.chat.stored_id}, session.chat.title, _no_file()
+        return (
+            chat,
+            sources,
+            {"id": session.owner, "conversation": session.chat.stored_id},
+            session.chat.title,
+            _no_file(),
+        )
 
     def _open(self, session: ChatSession, conversation_id: str) -> tuple:
         stored = self.history.load(conversation_id, session.owner) if self.history else None
@@ -328,7 +385,11 @@ class ChatPage:
             return gr.skip(), gr.skip()
         session.new_chat(self._chat_from(stored))
         last = session.chat.last_answer()
-        sources = render.sources_html(last[1].turn.answer, last[0], last[1].turn.question) if last else render.sources_html(None)
+        sources = (
+            render.sources_html(last[1].turn.answer, last[0], last[1].turn.question)
+            if last
+            else render.sources_html(None)
+        )
         return session.view(), sources
 
     def _chat_from(self, stored: StoredConversation) -> Chat:
@@ -471,14 +532,23 @@ def _conversations_sidebar() -> dict[str, Any]:
         gr.Markdown("### Conversations\nSaved on this computer, for this browser.")
         clear = gr.Button("New conversation", size="sm", variant="primary", elem_id="clear")
         listing = gr.Radio(choices=[], label="Open a conversation", elem_id="history", show_label=False)
-        title = gr.Textbox(label="Title", elem_id="history-title", max_lines=1, placeholder="the open conversation's title")
+        title = gr.Textbox(
+            label="Title", elem_id="history-title", max_lines=1, placeholder="the open conversation's title"
+        )
         with gr.Row():
             rename = gr.Button("Rename", size="sm", elem_id="history-rename")
             delete = gr.Button("Delete", size="sm", variant="stop", elem_id="history-delete")
         export = gr.Button("Export as Markdown", size="sm", elem_id="history-export")
         exported = gr.File(label="Markdown", elem_id="history-file", interactive=False, visible=False)
-    return {"listing": listing, "title": title, "rename": rename, "delete": delete, "export": export, "exported": exported,
-            "clear": clear}
+    return {
+        "listing": listing,
+        "title": title,
+        "rename": rename,
+        "delete": delete,
+        "export": export,
+        "exported": exported,
+        "clear": clear,
+    }
 
 
 def _chat_tab(infos: list, current: str, examples: Sequence[str]) -> dict[str, Any]:
@@ -488,29 +558,52 @@ def _chat_tab(infos: list, current: str, examples: Sequence[str]) -> dict[str, A
             # Messages are HTML made by ui.render (render_markdown off: an article's [x](javascript:…) or ![](http://…)
             # stays text); no Gradio copy buttons, which would copy that HTML (each answer has its own, ui/page.js);
             # thumbs up/down for feedback; no share button, which uploads to Hugging Face.
-            chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=560, render_markdown=False, sanitize_html=True,
-                                 latex_delimiters=[], feedback_options=("Like", "Dislike"), buttons=[],
-                                 allow_file_downloads=False,
-                                 placeholder="Ask a question about the articles, e.g. one of the examples on the right.")
+            chatbot = gr.Chatbot(
+                label="Chat",
+                elem_id="chat",
+                height=560,
+                render_markdown=False,
+                sanitize_html=True,
+                latex_delimiters=[],
+                feedback_options=("Like", "Dislike"),
+                buttons=[],
+                allow_file_downloads=False,
+                placeholder="Ask a question about the articles, e.g. one of the examples on the right.",
+            )
             with gr.Row(visible=False, elem_id="feedback") as feedback:
                 with gr.Column():
                     feedback_note = gr.HTML(elem_id="feedback-note", js_on_load=None)
                     with gr.Row():
-                        correction = gr.Textbox(label="Correct answer (optional)", elem_id="correction", max_lines=2, scale=4)
+                        correction = gr.Textbox(
+                            label="Correct answer (optional)", elem_id="correction", max_lines=2, scale=4
+                        )
                         save_correction = gr.Button("Save", size="sm", elem_id="save-correction", scale=1)
             with gr.Row():
                 box = gr.Textbox(show_label=False, placeholder="Ask a question about the articles…", elem_id="question",
                                  lines=1, max_lines=4, scale=6, autofocus=True)
                 ask = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
             with gr.Row(equal_height=True):
-                date_from = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="any date", elem_id="date-from", max_lines=1,
-                                       scale=1, min_width=120)
+                date_from = gr.Textbox(
+                    label="From (YYYY-MM-DD)",
+                    placeholder="any date",
+                    elem_id="date-from",
+                    max_lines=1,
+                    scale=1,
+                    min_width=120,
+                )
                 date_to = gr.Textbox(label="To (YYYY-MM-DD)", placeholder="any date", elem_id="date-to", max_lines=1,
                                      scale=1, min_width=120)
                 source = gr.Textbox(label="Source starts with", placeholder="e.g. bbc/sport", elem_id="source",
                                     max_lines=1, scale=1, min_width=120)
-                as_of = gr.Textbox(label="As of (YYYY-MM-DD)", placeholder="newest article", elem_id="as-of",
-                                   max_lines=1, scale=1, min_width=120, info="'This week', 'latest' are read against this date.")
+                as_of = gr.Textbox(
+                    label="As of (YYYY-MM-DD)",
+                    placeholder="newest article",
+                    elem_id="as-of",
+                    max_lines=1,
+                    scale=1,
+                    min_width=120,
+                    info="'This week', 'latest' are read against this date.",
+                )
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
             sources = gr.HTML(render.sources_html(None), elem_id="sources", js_on_load=None, max_height=560)
@@ -520,8 +613,18 @@ def _chat_tab(infos: list, current: str, examples: Sequence[str]) -> dict[str, A
                 if examples:
                     gr.Markdown("Try:")
                     for number, question in enumerate(examples):
-                        buttons.append((question, gr.Button(question, size="sm", variant="secondary", elem_classes=["example"],
-                                                            elem_id=f"example-{number}")))
+                        buttons.append(
+                            (
+                                question,
+                                gr.Button(
+                                    question,
+                                    size="sm",
+                                    variant="secondary",
+                                    elem_classes=["example"],
+                                    elem_id=f"example-{number}",
+                                ),
+                            )
+                        )
     return {"chips": chips, "chatbot": chatbot, "feedback": feedback, "feedback_note": feedback_note,
             "correction": correction, "save_correction": save_correction, "box": box, "ask": ask,
             "filters": [date_from, date_to, source, as_of], "sources": sources, "examples": buttons,
@@ -605,16 +708,38 @@ def launch(assistant: "Assistant", *, host: str = "127.0.0.1", port: int = 7860,
     guard = Middleware(PageGuard, login=auth is not None, local_only=is_loopback(host), allowed_hosts=allowed_hosts,
                        throttle=login_throttle)
     try:
-        demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, auth=auth, prevent_thread_lock=True,
-                    show_error=False, quiet=quiet, inbrowser=False, blocked_paths=[assistant.settings.data_dir],
-                    max_file_size=MAX_UPLOAD, enable_monitoring=False, mcp_server=False, run_history=False, pwa=False,
-                    footer_links=["api"], css=CSS, head=HEAD, theme=gr.themes.Default(), app_kwargs={"middleware": [guard]})
+        demo.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            ssr_mode=False,
+            auth=auth,
+            prevent_thread_lock=True,
+            show_error=False,
+            quiet=quiet,
+            inbrowser=False,
+            blocked_paths=[assistant.settings.data_dir],
+            max_file_size=MAX_UPLOAD,
+            enable_monitoring=False,
+            mcp_server=False,
+            run_history=False,
+            pwa=False,
+            footer_links=["api"],
+            css=CSS,
+            head=HEAD,
+            theme=gr.themes.Default(),
+            app_kwargs={"middleware": [guard]},
+        )
     except OSError:
-        raise ConfigError(f"Cannot listen on {host}:{port}: another program uses the port, or the address is not one of "
-                          "this machine's. Pass another --port (or --host).") from None
+        raise ConfigError(
+            f"Cannot listen on {host}:{port}: another program uses the port, or the address is not one of "
+            "this machine's. Pass another --port (or --host)."
+        ) from None
     if not any(m.cls is PageGuard for m in getattr(demo.app, "user_middleware", ())):
         demo.close()  # a Gradio that ignores app_kwargs would serve the page unguarded: refuse instead
-        raise RuntimeError("the page guard is not installed on the app Gradio built (app_kwargs['middleware'] ignored?)")
+        raise RuntimeError(
+            "the page guard is not installed on the app Gradio built (app_kwargs['middleware'] ignored?)"
+        )
     _close_pool_with(demo)
     url = f"http://{'[' + host + ']' if ':' in host else host}:{demo.server_port}/"
     return demo, url

@@ -51,15 +51,17 @@ class AssistantPool:
         with self._lock:
             if name not in self._others:
                 if name not in collection_names(self.base._client()):
-                    raise InputError(f"The collection {name!r} is gone (renamed or deleted in another tab); pick another "
-                                     "one under Collection.")
+                    raise InputError(
+                        f"The collection {name!r} is gone (renamed or deleted in another tab); pick another "
+                        "one under Collection."
+                    )
                 self._others[name] = Assistant(settings=self.base.settings.replace(collection=name))
             return self._others[name]
 
     def infos(self) -> list[CollectionInfo]:
         infos = self.base.collections()
         if self.default not in {i.name for i in infos}:  # the page's own is made on first use; show it anyway
-            self.base.store
+            self.base.store  # noqa: B018 (opening the store makes the collection)
             infos = self.base.collections()
         return infos
 
@@ -148,8 +150,13 @@ class CollectionControls:
         if new == old:
             return _hidden(), "", render.error_html(f"The collection is called {old} already; type a new name.")
         session.pending = ("rename", old, new)
-        return gr.update(visible=True), render.note_html(f"Rename the collection {old} to {new}? Its articles, chunks and "
-                                                         "saved questions go with it."), ""
+        return (
+            gr.update(visible=True),
+            render.note_html(
+                f"Rename the collection {old} to {new}? Its articles, chunks and saved questions go with it."
+            ),
+            "",
+        )
 
     def ask_delete(self, session: ChatSession) -> tuple[Any, str, str]:
         """Delete pressed: (confirm row, confirm text, status)."""
@@ -195,7 +202,12 @@ class CollectionControls:
 
     # ---- upload ---------------------------------------------------------------------------------------
 
-    def upload(self, files: list[Any] | None, session: ChatSession, progress=gr.Progress()) -> tuple[str, Any, Any, str]:
+    def upload(
+        self,
+        files: list[Any] | None,
+        session: ChatSession,
+        progress=gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
+    ) -> tuple[str, Any, Any, str]:
         """Ingest the dropped files into this tab's collection: (report, file box, picker, panel)."""
         paths = [f if isinstance(f, str) else getattr(f, "path", None) or getattr(f, "name", "") for f in files or []]
         if not paths:
@@ -239,8 +251,13 @@ def collection_panel(infos: list[CollectionInfo], current: str) -> dict[str, Any
                          info="Questions and uploads go to this collection.")
     info = next((i for i in infos if i.name == current), None)
     panel = gr.HTML(render.collection_html(info.to_dict() if info else {}), js_on_load=None, elem_id="collection-info")
-    files = gr.File(file_count="multiple", file_types=list(UPLOAD_TYPES), label="Add articles: drop files or a .zip of a folder",
-                    elem_id="upload", height=120)
+    files = gr.File(
+        file_count="multiple",
+        file_types=list(UPLOAD_TYPES),
+        label="Add articles: drop files or a .zip of a folder",
+        elem_id="upload",
+        height=120,
+    )
     report = gr.HTML(elem_id="upload-report", js_on_load=None)
     with gr.Accordion("Create, rename or delete a collection", open=False, elem_id="manage-collections"):
         name = gr.Textbox(label="Name", elem_id="collection-name", max_lines=1, placeholder="e.g. sport-2021",
@@ -273,7 +290,9 @@ def wire_collections(controls: CollectionControls, ui: dict[str, Any], session: 
     ui["rename"].click(controls.ask_rename, [ui["name"], session], confirm, **at_once)
     ui["delete"].click(controls.ask_delete, [session], confirm, **at_once)
     ui["no"].click(controls.cancel, [session], confirm, **at_once)
-    ui["yes"].click(controls.confirm, [session], [picker, panel, status, ui["confirm_row"], ui["confirm_text"]], **in_turn)
+    ui["yes"].click(
+        controls.confirm, [session], [picker, panel, status, ui["confirm_row"], ui["confirm_text"]], **in_turn
+    )
     ui["files"].upload(controls.upload, [ui["files"], session], [ui["report"], ui["files"], picker, panel],
                        concurrency_id="answer", show_progress="full", show_progress_on=[ui["report"]],
                        api_visibility="private")

@@ -58,7 +58,9 @@ def auth_from_env(environ: dict[str, str] | None = None) -> tuple[str, str] | No
         return None
     user, sep, password = value.partition(":")
     if not sep or not user.strip() or not password:
-        raise ConfigError(f"{AUTH_ENV} must look like user:password (both parts non-empty); unset it to run without login.")
+        raise ConfigError(
+            f"{AUTH_ENV} must look like user:password (both parts non-empty); unset it to run without login."
+        )
     return user.strip(), password
 
 
@@ -192,10 +194,15 @@ class PageGuard:
         if changes_state and origin is not None and not is_own_origin(origin, scope):
             log.warning("refused %s %s from a foreign Origin %r (the page is at %s)", scope.get("method", "WS"),
                         scope.get("path"), origin[:200], own_origin(scope))
-            await self._refuse(scope, receive, send, 403,
-                               f"Refused: this request comes from another site (Origin {origin[:200]}), not from the page "
-                               f"at {own_origin(scope)}. Use the page itself, or call the API without an Origin "
-                               "header (gradio_client, curl).")
+            await self._refuse(
+                scope,
+                receive,
+                send,
+                403,
+                f"Refused: this request comes from another site (Origin {origin[:200]}), not from the page "
+                f"at {own_origin(scope)}. Use the page itself, or call the API without an Origin "
+                "header (gradio_client, curl).",
+            )
             return
         path = _route_path(scope)
         if kind == "http" and self.login:
@@ -222,7 +229,9 @@ class PageGuard:
                 return
             body += message.get("body", b"")
             if len(body) > MAX_LOGIN_BODY:
-                await self._refuse(scope, receive, send, 413, "A login form is a user name and a password; this is too large.")
+                await self._refuse(
+                    scope, receive, send, 413, "A login form is a user name and a password; this is too large."
+                )
                 return
             if not message.get("more_body"):
                 break
@@ -252,9 +261,14 @@ class PageGuard:
             log.info("login of user %r from %s", await _form_user(scope, body), client)
         elif status == 400:
             failures = throttle.failed(client)
-            log.warning("failed login for user %r from %s (%d failed in the last %.0f s%s)", await _form_user(scope, body),
-                        client, failures, throttle.window,
-                        "; further attempts wait" if failures >= throttle.max_failures else "")
+            log.warning(
+                "failed login for user %r from %s (%d failed in the last %.0f s%s)",
+                await _form_user(scope, body),
+                client,
+                failures,
+                throttle.window,
+                "; further attempts wait" if failures >= throttle.max_failures else "",
+            )
 
     async def _forward_login(self, scope: Scope, body: bytes, send: Send) -> int | None:
         status: int | None = None

@@ -75,8 +75,10 @@ def answer_html(answer: Answer, asked: str | None = None, partial: str | None = 
             meta.append(f'<span class="filters-used">{text(filters_text(options))}</span>')
         if index is not None:
             if answer.citations:
-                meta.append('<span class="show-sources" role="button" tabindex="0" title="Show the passages this answer '
-                            'cites in the Sources panel">sources</span>')
+                meta.append(
+                    '<span class="show-sources" role="button" tabindex="0" title="Show the passages this answer '
+                    'cites in the Sources panel">sources</span>'
+                )
             meta.append('<button class="copy-answer" type="button" title="Copy the answer and its sources as text">'
                         'copy</button>')
         if meta:
@@ -105,8 +107,10 @@ def filter_chips(options: dict[str, Any], problems: dict[str, str] | None = None
             continue
         problem = problems.get(name)
         title = problem or f"Only articles with {FILTER_NAMES.get(name, name)} {value} are used"
-        chips.append(f'<span class="chip{" invalid" if problem else ""}" title="{text(title)}">'
-                     f'{text(FILTER_NAMES.get(name, name))} <strong>{text(value)}</strong>{" ⚠" if problem else ""}</span>')
+        chips.append(
+            f'<span class="chip{" invalid" if problem else ""}" title="{text(title)}">'
+            f'{text(FILTER_NAMES.get(name, name))} <strong>{text(value)}</strong>{" ⚠" if problem else ""}</span>'
+        )
     if not chips:
         return '<div class="filter-chips empty"></div>'
     return f'<div class="filter-chips"><span class="chips-label">Filters:</span> {" ".join(chips)}</div>'
@@ -114,7 +118,10 @@ def filter_chips(options: dict[str, Any], problems: dict[str, str] | None = None
 
 def waiting_html(question: str) -> str:
     """A question typed while another is being answered: shown in the chat until its turn comes."""
-    return f'{text(question)} <span class="waiting-tag" title="Asked while another answer was being written">waiting…</span>'
+    return (
+        f'{text(question)} <span class="waiting-tag" title="Asked while another answer was being '
+        f'written">waiting…</span>'
+    )
 
 
 def citation_line(c: Citation) -> str:
@@ -207,7 +214,11 @@ def sources_html(answer: Answer | None, index: int | None = None, asked: str | N
     """The sources panel for `answer` (the answer at chat message `index`, to the question `asked`)."""
     if answer is None:
         return '<div class="sources-empty">Cited passages appear here.</div>'
-    head = f'<div class="sources-for">Sources of the answer to “{text(asked or answer.question)}”</div>' if index is not None else ""
+    head = (
+        f'<div class="sources-for">Sources of the answer to “{text(asked or answer.question)}”</div>'
+        if index is not None
+        else ""
+    )
     if not answer.citations:
         body = '<div class="sources-empty">No passage answers this question, so nothing is cited.</div>'
     else:
@@ -231,19 +242,27 @@ def upload_report_html(summary, collection: str) -> str:
     unchanged and rejected, each rejected one with the reason."""
     rejected = ([(source, reason) for source, reason in summary.failed] + list(summary.not_read)
                 + [(source, "not an article file type") for source in summary.skipped])
-    groups = [("added", "Added", [(s, "") for s in summary.added]),
-              ("updated", "Updated (changed since the last upload)", [(s, "") for s in summary.updated]),
-              ("duplicates", "Duplicates (stored once)", [(s, f"same article as {original}") for s, original in summary.duplicates]),
-              ("unchanged", "Unchanged (stored already)", [(s, "") for s in summary.unchanged]),
-              ("rejected", "Rejected", rejected),
-              ("warnings", "Read, with warnings", list(summary.warnings))]
+    groups = [
+        ("added", "Added", [(s, "") for s in summary.added]),
+        ("updated", "Updated (changed since the last upload)", [(s, "") for s in summary.updated]),
+        (
+            "duplicates",
+            "Duplicates (stored once)",
+            [(s, f"same article as {original}") for s, original in summary.duplicates],
+        ),
+        ("unchanged", "Unchanged (stored already)", [(s, "") for s in summary.unchanged]),
+        ("rejected", "Rejected", rejected),
+        ("warnings", "Read, with warnings", list(summary.warnings)),
+    ]
     counts = ", ".join(f"{len(rows)} {key}" for key, _, rows in groups[:5])
     parts = [f'<div class="upload-summary">Into <strong>{text(collection)}</strong>: {text(counts)} '
              f'({text(f"{summary.chunks_added} chunks in {summary.seconds:.1f} s")}).</div>']
     for key, title, rows in groups:
         if not rows:
             continue
-        items = "".join(f'<li><code>{text(name)}</code>{": " + text(why) if why else ""}</li>' for name, why in rows[:200])
+        items = "".join(
+            f'<li><code>{text(name)}</code>{": " + text(why) if why else ""}</li>' for name, why in rows[:200]
+        )
         more = f"<li>… and {len(rows) - 200} more</li>" if len(rows) > 200 else ""
         shown = " open" if key == "rejected" or len(rows) <= 10 else ""  # long lists of good news fold away
         parts.append(f'<details class="upload-{key}"{shown}><summary class="upload-head">{text(title)} ({len(rows)})'
@@ -254,7 +273,9 @@ def upload_report_html(summary, collection: str) -> str:
 def timeline_html(timeline) -> str:
     """The timeline tab: one row per event, its date, the sentence and its sources."""
     if not timeline.events:
-        return f'<div class="timeline empty">{text("No dated events about this topic were found in the articles.")}</div>'
+        return (
+            f'<div class="timeline empty">{text("No dated events about this topic were found in the articles.")}</div>'
+        )
     rows = []
     for event in timeline.events:
         cited = "; ".join(f"{text(c.title)} ({text(c.date or 'undated')}), {text(c.source)}" for c in event.citations)
@@ -284,9 +305,11 @@ def pending_html() -> str:
 # (WCAG AA), checked in the browser by tests/test_ui_daily.py. No text is dimmed with opacity.
 CSS = """
 :root { --na-meta: #4b5563; --na-mark-bg: #fde68a; --na-mark-fg: #1c1917; --na-cite: #1d4ed8; --na-flash: #b45309;
-        --na-chip-bg: #e0e7ff; --na-chip-fg: #1e3a8a; --na-warn-bg: #fef3c7; --na-warn-fg: #78350f; --na-link: #1d4ed8; }
+        --na-chip-bg: #e0e7ff; --na-chip-fg: #1e3a8a; --na-warn-bg: #fef3c7; --na-warn-fg: #78350f; --na-link: #1d4ed8;
+        }
 .dark { --na-meta: #d1d5db; --na-mark-bg: #713f12; --na-mark-fg: #fef9c3; --na-cite: #93c5fd; --na-flash: #fbbf24;
-        --na-chip-bg: #1e3a8a; --na-chip-fg: #e0e7ff; --na-warn-bg: #78350f; --na-warn-fg: #fef3c7; --na-link: #93c5fd; }
+        --na-chip-bg: #1e3a8a; --na-chip-fg: #e0e7ff; --na-warn-bg: #78350f; --na-warn-fg: #fef3c7; --na-link: #93c5fd;
+        }
 .answer.refused { font-style: italic; }
 .answer.error { color: var(--error-text-color, #b91c1c); }
 .answer.pending { color: var(--na-meta); }
@@ -294,7 +317,8 @@ CSS = """
 .answer-sources li { margin: 0.15em 0; }
 .answer-meta { font-size: 0.8em; color: var(--na-meta); margin-top: 0.3em; }
 .answer-meta .confidence { cursor: help; text-decoration: underline dotted; }
-.answer-meta .show-sources, .answer-meta .copy-answer { color: var(--na-link); cursor: pointer; text-decoration: underline;
+.answer-meta .show-sources, .answer-meta .copy-answer { color: var(--na-link); cursor: pointer;
+        text-decoration: underline;
         background: none; border: none; padding: 0; font: inherit; }
 .answer-meta .copy-answer.copied::after { content: " ✓"; }
 .answer-plain { display: none !important; }
@@ -306,17 +330,20 @@ CSS = """
 #filters .chip { background: var(--na-chip-bg); color: var(--na-chip-fg); border-radius: 999px; padding: 0.1em 0.7em; }
 #filters .chip.invalid { background: var(--na-warn-bg); color: var(--na-warn-fg); }
 #sources .sources-for { font-size: 0.85em; color: var(--na-meta); margin-bottom: 0.5em; }
-#sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6em 0.8em; margin-bottom: 0.7em; }
+#sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6em 0.8em;
+        margin-bottom: 0.7em; }
 #sources .source.flash { animation: na-flash 1.6s ease-out 1; }
 #sources mark.flash { outline: 3px solid var(--na-flash); outline-offset: 1px; }
 @keyframes na-flash { 0%, 40% { box-shadow: 0 0 0 3px var(--na-flash); } 100% { box-shadow: 0 0 0 0 transparent; } }
 #sources .source-title { font-weight: 600; }
 #sources .source-meta { font-size: 0.85em; color: var(--na-meta); margin: 0.2em 0 0.4em 0; word-break: break-all; }
-#sources blockquote.passage { margin: 0; padding-left: 0.7em; border-left: 3px solid var(--border-color-primary); font-size: 0.92em; line-height: 1.45; }
+#sources blockquote.passage { margin: 0; padding-left: 0.7em; border-left: 3px solid var(--border-color-primary);
+        font-size: 0.92em; line-height: 1.45; }
 #sources mark { background: var(--na-mark-bg); color: var(--na-mark-fg); padding: 0 0.1em; border-radius: 2px; }
 #sources .sources-empty { color: var(--na-meta); font-style: italic; }
 #collection table.collection { font-size: 0.9em; width: 100%; border: none !important; margin: 0; }
-#collection table.collection tr, #collection table.collection th, #collection table.collection td { border: none !important; padding: 0.15em 0.4em; background: none !important; }
+#collection table.collection tr, #collection table.collection th, #collection table.collection td {
+        border: none !important; padding: 0.15em 0.4em; background: none !important; }
 #collection table.collection th { text-align: left; font-weight: 600; white-space: nowrap; width: 1%; }
 #collection table.collection td { word-break: break-word; }
 #collection button.example { justify-content: flex-start; text-align: left; }
@@ -325,5 +352,6 @@ CSS = """
 #upload-report .upload-head { font-weight: 600; margin-top: 0.4em; }
 #upload-report ul { margin: 0.1em 0 0 1.1em; padding: 0; }
 #upload-report code { word-break: break-all; }
-#upload-report .upload-rejected .upload-head { color: var(--na-warn-fg); background: var(--na-warn-bg); padding: 0 0.3em; }
+#upload-report .upload-rejected .upload-head { color: var(--na-warn-fg); background: var(--na-warn-bg);
+        padding: 0 0.3em; }
 """

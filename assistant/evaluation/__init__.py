@@ -1,4 +1,5 @@
-"""Measure retrieval and answers on a question set: `evaluate(...)` returns the same results `assistant eval` reports."""
+"""Measure retrieval and answers on a question set: `evaluate(...)` returns the same results `assistant eval`
+reports."""
 
 from __future__ import annotations
 
@@ -52,7 +53,9 @@ def parse_configs(spec: str | None) -> list[EvalConfig]:
         elif name in backend_names():
             configs.append(EvalConfig(name, "hybrid", name))
         else:
-            raise InputError(f"Unknown configuration {name!r}; choose from {', '.join(list(NAMED_CONFIGS) + backend_names())}.")
+            raise InputError(
+                f"Unknown configuration {name!r}; choose from {', '.join(list(NAMED_CONFIGS) + backend_names())}."
+            )
     return configs
 
 
@@ -67,8 +70,15 @@ def _gold_by_file_name(items: list[EvalQuestion], article_of_source: dict[str, s
     return found
 
 
-def evaluate(assistant, questions: str | Path | list[EvalQuestion], corpus: str | Path | None = None, k: int | None = None,
-             configs: list[EvalConfig] | None = None, progress: bool = False, use_as_of: bool = True) -> EvalResult:
+def evaluate(
+    assistant,
+    questions: str | Path | list[EvalQuestion],
+    corpus: str | Path | None = None,
+    k: int | None = None,
+    configs: list[EvalConfig] | None = None,
+    progress: bool = False,
+    use_as_of: bool = True,
+) -> EvalResult:
     """Ingest `corpus` if given (a no-op when unchanged), ask every question under each configuration, score it all."""
     source = str(questions) if not isinstance(questions, list) else "(list)"
     items = load_questions(questions) if not isinstance(questions, list) else questions

@@ -13,7 +13,16 @@ from assistant.evaluation import EvalResult
 from assistant.evaluation.runner import calibration_table
 from assistant.extras import require
 
-HEADLINE = ["accuracy", "f1", "gold_cited", "citation_precision", "refusal_recall", "false_refusal_rate", "groundedness", "mrr"]
+HEADLINE = [
+    "accuracy",
+    "f1",
+    "gold_cited",
+    "citation_precision",
+    "refusal_recall",
+    "false_refusal_rate",
+    "groundedness",
+    "mrr",
+]
 
 
 def metric_rows(result: EvalResult) -> tuple[list[str], list[list[str]]]:
@@ -32,17 +41,34 @@ def _generic(key: str) -> str:
 
 
 def failures(result: EvalResult, config: str) -> list[list[str]]:
-    return [[r.id, r.kind, r.failure or "", r.question, r.answer[:160], "; ".join(r.expected[:3])] for r in result.rows[config] if r.failure]
+    return [
+        [r.id, r.kind, r.failure or "", r.question, r.answer[:160], "; ".join(r.expected[:3])]
+        for r in result.rows[config]
+        if r.failure
+    ]
 
 
 def markdown(result: EvalResult) -> str:
     header, rows = metric_rows(result)
-    lines = [f"# Evaluation of {result.questions_file}", "", f"k = {result.k}; ingest {result.ingest_seconds:.1f}s", "", _md_table(header, rows)]
+    lines = [
+        f"# Evaluation of {result.questions_file}",
+        "",
+        f"k = {result.k}; ingest {result.ingest_seconds:.1f}s",
+        "",
+        _md_table(header, rows),
+    ]
     for name in result.rows:
         lines += ["", f"## By kind: {name}", ""]
         kinds = result.by_kind[name]
-        lines.append(_md_table(["kind", "questions", "accuracy", "gold cited", "refusal recall"],
-                               [[k, str(m["questions"]), _fmt(m["accuracy"]), _fmt(m["gold_cited"]), _fmt(m["refusal_recall"])] for k, m in kinds.items()]))
+        lines.append(
+            _md_table(
+                ["kind", "questions", "accuracy", "gold cited", "refusal recall"],
+                [
+                    [k, str(m["questions"]), _fmt(m["accuracy"]), _fmt(m["gold_cited"]), _fmt(m["refusal_recall"])]
+                    for k, m in kinds.items()
+                ],
+            )
+        )
         lines += ["", f"## Calibration: {name}", "",
                   "Answers shown (refusals left out) by the confidence they were shown with, and the share right.", ""]
         lines.append(_md_table(["confidence", "answers", "right"],
@@ -50,7 +76,9 @@ def markdown(result: EvalResult) -> str:
                                 for b in calibration_table(result.rows[name])]))
         failed = failures(result, name)
         lines += ["", f"## What failed: {name} ({len(failed)})", ""]
-        lines.append(_md_table(["id", "kind", "why", "question", "answer", "expected"], failed) if failed else "Nothing failed.")
+        lines.append(
+            _md_table(["id", "kind", "why", "question", "answer", "expected"], failed) if failed else "Nothing failed."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -69,18 +97,27 @@ def _html(result: EvalResult) -> str:
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>Evaluation</title>",
         "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px;text-align:left}th{background:#f3f3f3}img{max-width:100%}</style></head><body>",
-        f"<h1>Evaluation of {html.escape(result.questions_file)}</h1><p>k = {result.k}; ingest {result.ingest_seconds:.1f}s</p>",
+        "td,th{border:1px solid #ccc;padding:4px "
+        "8px;font-size:14px;text-align:left}th{background:#f3f3f3}img{max-width:100%}</style></head><body>",
+        f"<h1>Evaluation of {html.escape(result.questions_file)}</h1><p>k = {result.k}; ingest "
+        f"{result.ingest_seconds:.1f}s</p>",
         _html_table(header, rows),
-        f"<h2>Metrics per configuration</h2><img alt='metrics per configuration' src='data:image/png;base64,{_plot_configs(result)}'>",
-        f"<h2>Accuracy per question kind</h2><img alt='accuracy per kind' src='data:image/png;base64,{_plot_kinds(result)}'>",
+        f"<h2>Metrics per configuration</h2><img alt='metrics per configuration' "
+        f"src='data:image/png;base64,{_plot_configs(result)}'>",
+        f"<h2>Accuracy per question kind</h2><img alt='accuracy per kind' "
+        f"src='data:image/png;base64,{_plot_kinds(result)}'>",
         f"<h2>Calibration</h2><p>Of the answers shown with a confidence in each bin, the share that was right; the "
-        f"diagonal is perfect calibration.</p><img alt='calibration' src='data:image/png;base64,{_plot_calibration(result)}'>",
+        f"diagonal is perfect calibration.</p><img alt='calibration' "
+        f"src='data:image/png;base64,{_plot_calibration(result)}'>",
     ]
     for name in result.rows:
         failed = failures(result, name)
         parts.append(f"<h2>What failed: {html.escape(name)} ({len(failed)})</h2>")
-        parts.append(_html_table(["id", "kind", "why", "question", "answer", "expected"], failed) if failed else "<p>Nothing failed.</p>")
+        parts.append(
+            _html_table(["id", "kind", "why", "question", "answer", "expected"], failed)
+            if failed
+            else "<p>Nothing failed.</p>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -69,13 +69,21 @@ def gold_article_ids(question: EvalQuestion, article_of_source: dict[str, str]) 
     return {article_of_source[g] for g in question.gold if g in article_of_source}
 
 
-def score_question(q: EvalQuestion, answer: Answer, ranked_articles: list[str], gold: set[str], k: int, seconds: float) -> QuestionResult:
+def score_question(
+    q: EvalQuestion, answer: Answer, ranked_articles: list[str], gold: set[str], k: int, seconds: float
+) -> QuestionResult:
     correct = (not answer.refused and any(contains_answer(answer.text, form) for form in q.answers)
                and len(answer.text.split()) <= MAX_ANSWER_WORDS) if q.answerable else answer.refused
-    f1 = max((token_f1(answer.short_answer or answer.text, form) for form in q.answers), default=0.0) if not answer.refused else 0.0
+    f1 = (
+        max((token_f1(answer.short_answer or answer.text, form) for form in q.answers), default=0.0)
+        if not answer.refused
+        else 0.0
+    )
     cited = {c.article_id for c in answer.citations}
     cited_gold = bool(cited & gold)
-    precision = (sum(1 for c in answer.citations if c.article_id in gold) / len(answer.citations)) if answer.citations else None
+    precision = (
+        (sum(1 for c in answer.citations if c.article_id in gold) / len(answer.citations)) if answer.citations else None
+    )
     rank = first_relevant_rank(ranked_articles, gold) if gold else None
     supported, total = groundedness(answer)
     failure = None
@@ -91,9 +99,28 @@ def score_question(q: EvalQuestion, answer: Answer, ranked_articles: list[str], 
     elif not answer.refused:
         failure = "answered an unanswerable question"
     return QuestionResult(
-        q.id, q.question, q.kind or answer.kind, q.answerable, answer.text, answer.short_answer, answer.refused, bool(correct), f1,
-        cited_gold, precision, rank, ndcg(ranked_articles, gold, k) if gold else 0.0, supported, total, seconds, failure, list(q.answers),
-        q.answer_in_gold, [c.date or "" for c in answer.citations], q.as_of, round(float(answer.confidence), 4),
+        q.id,
+        q.question,
+        q.kind or answer.kind,
+        q.answerable,
+        answer.text,
+        answer.short_answer,
+        answer.refused,
+        bool(correct),
+        f1,
+        cited_gold,
+        precision,
+        rank,
+        ndcg(ranked_articles, gold, k) if gold else 0.0,
+        supported,
+        total,
+        seconds,
+        failure,
+        list(q.answers),
+        q.answer_in_gold,
+        [c.date or "" for c in answer.citations],
+        q.as_of,
+        round(float(answer.confidence), 4),
     )
 
 
@@ -112,8 +139,15 @@ def groundedness(answer: Answer) -> tuple[int, int]:
     return supported, total
 
 
-def run_config(assistant, questions: list[EvalQuestion], config: EvalConfig, default_k: int, article_of_source: dict[str, str],
-               progress: bool = True, use_as_of: bool = True) -> list[QuestionResult]:
+def run_config(
+    assistant,
+    questions: list[EvalQuestion],
+    config: EvalConfig,
+    default_k: int,
+    article_of_source: dict[str, str],
+    progress: bool = True,
+    use_as_of: bool = True,
+) -> list[QuestionResult]:
     k = config.k or default_k
     results = []
     for q in tqdm(questions, desc=f"eval {config.name}", unit="q", disable=not progress, leave=False):

@@ -37,9 +37,16 @@ class LLMAnswerer:
         self.name = name
         self.settings = settings
         self.where = endpoint(name, settings)
-        self.prompt = PromptBuilder(settings.llm_context_tokens, settings.llm_answer_tokens, settings.llm_token_margin, settings.llm_prompts_dir)
-        self.checker = CitationChecker(embed, settings.llm_min_support, mark_unsupported=settings.llm_unsupported == "mark",
-                                       attribute_uncited=settings.llm_attribute, refusal=REFUSAL)
+        self.prompt = PromptBuilder(
+            settings.llm_context_tokens, settings.llm_answer_tokens, settings.llm_token_margin, settings.llm_prompts_dir
+        )
+        self.checker = CitationChecker(
+            embed,
+            settings.llm_min_support,
+            mark_unsupported=settings.llm_unsupported == "mark",
+            attribute_uncited=settings.llm_attribute,
+            refusal=REFUSAL,
+        )
         self._fallback_factory = fallback
         self._fallback = None
         self._model_factory = model_factory or (lambda: chat_model(name, settings))
@@ -111,18 +118,34 @@ class LLMAnswerer:
         checked = self.check(raw, prompt)
         kind = _kind(question)
         dropped = [s for s in checked.sentences if not s.supported]
-        log.info("%s answer: %d sentence(s), %d supported, %d unsupported; %d prompt tokens", self.name, len(checked.sentences),
-                 len(checked.supported), len(dropped), prompt.tokens)
+        log.info(
+            "%s answer: %d sentence(s), %d supported, %d unsupported; %d prompt tokens",
+            self.name,
+            len(checked.sentences),
+            len(checked.supported),
+            len(dropped),
+            prompt.tokens,
+        )
         if checked.refused:
             answer = Answer.refusal(question, kind, backend=self.name)
             answer.context_tokens = prompt.tokens
             return answer
         if not checked.supported:
             return self._no_support(question, passages, prompt, checked, kind)
-        return Answer(question=question, text=checked.text, citations=checked.citations, confidence=checked.confidence, kind=kind,
-                      backend=self.name, unsupported=checked.unsupported, context_tokens=prompt.tokens)
+        return Answer(
+            question=question,
+            text=checked.text,
+            citations=checked.citations,
+            confidence=checked.confidence,
+            kind=kind,
+            backend=self.name,
+            unsupported=checked.unsupported,
+            context_tokens=prompt.tokens,
+        )
 
-    def _no_support(self, question: str, passages: list[Passage], prompt: Prompt, checked: CheckedAnswer, kind: str) -> Answer:
+    def _no_support(
+        self, question: str, passages: list[Passage], prompt: Prompt, checked: CheckedAnswer, kind: str
+    ) -> Answer:
         """No sentence of the model's answer stands: the extractive answer, or a refusal, by setting."""
         if self.settings.llm_no_support == "extractive":
             answer = self._guarded(question, self.fallback.answer(question, passages))
@@ -146,9 +169,15 @@ class LLMAnswerer:
         """The fallback answer, unless it would repeat article text that addresses instructions to an AI."""
         if answer.refused or not looks_like_instruction(f"{answer.text} {answer.short_answer or ''}"):
             return answer
-        log.warning("the extractive answer to %r quotes instruction-like article text; refusing instead", question[:200])
-        return Answer.refusal(question, answer.kind, backend="extractive",
-                              reason="The passage that matches it addresses instructions to AI assistants, so it is not repeated.")
+        log.warning(
+            "the extractive answer to %r quotes instruction-like article text; refusing instead", question[:200]
+        )
+        return Answer.refusal(
+            question,
+            answer.kind,
+            backend="extractive",
+            reason="The passage that matches it addresses instructions to AI assistants, so it is not repeated.",
+        )
 
     def _refusal(self, question: str, reason: str) -> Answer:
         return Answer.refusal(question, _kind(question), backend=self.name, reason=reason)
@@ -162,7 +191,8 @@ class LLMAnswerer:
     # ---- follow-up questions ----------------------------------------------------------------------
 
     def condense(self, question: str, history: list[str]) -> str:
-        """A stand-alone version of a follow-up `question` given earlier questions (oldest first), written by the model."""
+        """A stand-alone version of a follow-up `question` given earlier questions (oldest first), written by the
+        model."""
         import prompts
 
         if not history:

@@ -19,14 +19,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Callable
 
 import numpy as np
 
 from assistant.answer import Citation, Passage
-from assistant.grounding import (answer_sentences, citation_numbers, local_missing_facts, strip_markers, unsupported_facts,
-                                 word_support)
+from assistant.grounding import (
+    answer_sentences,
+    citation_numbers,
+    local_missing_facts,
+    strip_markers,
+    unsupported_facts,
+    word_support,
+)
 from assistant.llm.text import REDACTED, looks_like_instruction, neutralise_markup, normalise_citations, tidy
 from assistant.timeframe import day_or_none
 from ingest.sentences import split_sentences
@@ -87,8 +92,14 @@ class CheckedAnswer:
 class CitationChecker:
     """Checks answers against the passages of their prompt."""
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], min_support: float = 0.5, mark_unsupported: bool = False,
-                 attribute_uncited: bool = False, refusal: str | None = None) -> None:
+    def __init__(
+        self,
+        embed: Callable[[list[str]], np.ndarray],
+        min_support: float = 0.5,
+        mark_unsupported: bool = False,
+        attribute_uncited: bool = False,
+        refusal: str | None = None,
+    ) -> None:
         self.embed = embed
         self.min_support = min_support
         self.mark_unsupported = mark_unsupported
@@ -96,7 +107,8 @@ class CitationChecker:
         self.refusal = refusal
 
     def check(self, raw: str, passages: list[Passage]) -> CheckedAnswer:
-        """`passages` are the prompt's, in prompt order (passage n is passages[n-1]); they are checked as stored, not as cleaned for the prompt."""
+        """`passages` are the prompt's, in prompt order (passage n is passages[n-1]); they are checked as stored, not as
+        cleaned for the prompt."""
         cleaned = tidy(normalise_citations(neutralise_markup(raw)))
         refused = bool(self.refusal and self.refusal in cleaned)
         if self.refusal:
@@ -105,7 +117,9 @@ class CitationChecker:
         sentences = [s for s in sentences if s.text.strip(" .")]
         if sentences:
             self._score(sentences, passages)
-        result = CheckedAnswer(raw=raw, sentences=sentences, refused=refused and not any(s.supported for s in sentences))
+        result = CheckedAnswer(
+            raw=raw, sentences=sentences, refused=refused and not any(s.supported for s in sentences)
+        )
         self._compose(result, passages)
         return result
 
@@ -115,8 +129,12 @@ class CitationChecker:
     def _parse(sentence: str, count: int) -> SentenceCheck:
         numbers = list(dict.fromkeys(citation_numbers(sentence)))
         text = tidy(strip_markers(sentence))
-        return SentenceCheck(text=text, cited=[n for n in numbers if 1 <= n <= count], invalid=[n for n in numbers if not 1 <= n <= count],
-                             instruction=looks_like_instruction(text))
+        return SentenceCheck(
+            text=text,
+            cited=[n for n in numbers if 1 <= n <= count],
+            invalid=[n for n in numbers if not 1 <= n <= count],
+            instruction=looks_like_instruction(text),
+        )
 
     def _score(self, sentences: list[SentenceCheck], passages: list[Passage]) -> None:
         spans = [[(s.start, s.end) for s in split_sentences(p.text)] for p in passages]
@@ -133,7 +151,9 @@ class CitationChecker:
             elif self.attribute_uncited:
                 self._attribute(sentence, passages, spans, offsets, similarity)
 
-    def _judge(self, sentence: SentenceCheck, numbers: list[int], passages: list[Passage], spans, offsets, similarity) -> None:
+    def _judge(
+        self, sentence: SentenceCheck, numbers: list[int], passages: list[Passage], spans, offsets, similarity
+    ) -> None:
         cited = [passages[n - 1] for n in numbers]
         evidence = [(p.text, day_or_none(p.date)) for p in cited]
         sentence.missing = local_missing_facts(sentence.text, evidence)
@@ -147,17 +167,25 @@ class CitationChecker:
                 best = max(best, float(similarity[lo + at]))
         sentence.support = best
         sentence.supported = (not sentence.missing and sentence.words >= MIN_WORD_SUPPORT and best >= self.min_support
-                              and not unsupported_facts(sentence.text, evidence))  # what the evaluation's groundedness checks, too
+                              # what the evaluation's groundedness checks, too
+                              and not unsupported_facts(sentence.text, evidence))
 
     def _attribute(self, sentence: SentenceCheck, passages: list[Passage], spans, offsets, similarity) -> None:
         """Give an uncited sentence the best passage that passes every check, if any."""
-        order = sorted(range(len(passages)), key=lambda i: -float(similarity[offsets[i]:offsets[i + 1]].max(initial=-1.0)))
+        order = sorted(
+            range(len(passages)), key=lambda i: -float(similarity[offsets[i] : offsets[i + 1]].max(initial=-1.0))
+        )
         for i in order:
             trial = SentenceCheck(text=sentence.text, cited=[i + 1])
             self._judge(trial, [i + 1], passages, spans, offsets, similarity)
             if trial.supported:
                 sentence.cited, sentence.missing, sentence.words = trial.cited, trial.missing, trial.words
-                sentence.support, sentence.quotes, sentence.supported, sentence.attributed = trial.support, trial.quotes, True, True
+                sentence.support, sentence.quotes, sentence.supported, sentence.attributed = (
+                    trial.support,
+                    trial.quotes,
+                    True,
+                    True,
+                )
                 return
 
     # ---- the text shown ---------------------------------------------------------------------------
@@ -180,7 +208,9 @@ class CitationChecker:
                 pieces.append(text)
         result.text = " ".join(pieces)
         result.unsupported = unsupported
-        result.citations = [self._citation(new, old, result, passages) for old, new in sorted(renumber.items(), key=lambda kv: kv[1])]
+        result.citations = [
+            self._citation(new, old, result, passages) for old, new in sorted(renumber.items(), key=lambda kv: kv[1])
+        ]
 
     @staticmethod
     def _citation(number: int, old: int, result: CheckedAnswer, passages: list[Passage]) -> Citation:
@@ -188,9 +218,20 @@ class CitationChecker:
         citing = [s for s in result.sentences if old in s.quotes]
         best = max(citing, key=lambda s: (s.supported, s.support), default=None)
         start, end = best.quotes[old] if best else (0, len(passage.text))
-        return Citation(number=number, article_id=passage.article_id, source=passage.source, title=passage.title, date=passage.date,
-                        url=passage.url, quote=passage.text[start:end], quote_start=passage.start + start, quote_end=passage.start + end,
-                        passage=passage.text, passage_start=passage.start, passage_end=passage.end)
+        return Citation(
+            number=number,
+            article_id=passage.article_id,
+            source=passage.source,
+            title=passage.title,
+            date=passage.date,
+            url=passage.url,
+            quote=passage.text[start:end],
+            quote_start=passage.start + start,
+            quote_end=passage.start + end,
+            passage=passage.text,
+            passage_start=passage.start,
+            passage_end=passage.end,
+        )
 
 
 def _with_markers(text: str, numbers: list[int]) -> str:

@@ -51,7 +51,12 @@ class LlamaCppChat(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_path": self.model_path, "n_ctx": self.n_ctx, "max_tokens": self.max_tokens, "temperature": self.temperature}
+        return {
+            "model_path": self.model_path,
+            "n_ctx": self.n_ctx,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+        }
 
     def _llama(self) -> tuple[Any, threading.Lock]:
         if self._handle is None:
@@ -72,10 +77,21 @@ class LlamaCppChat(BaseChatModel):
         with lock:
             response = llama.create_chat_completion(**self._request(messages, stop, **kwargs))
         usage = response.get("usage") or {}
-        message = AIMessage(content=response["choices"][0]["message"].get("content") or "",
-                            usage_metadata={"input_tokens": usage.get("prompt_tokens", 0), "output_tokens": usage.get("completion_tokens", 0),
-                                            "total_tokens": usage.get("total_tokens", 0)})
-        return ChatResult(generations=[ChatGeneration(message=message, generation_info={"finish_reason": response["choices"][0].get("finish_reason")})])
+        message = AIMessage(
+            content=response["choices"][0]["message"].get("content") or "",
+            usage_metadata={
+                "input_tokens": usage.get("prompt_tokens", 0),
+                "output_tokens": usage.get("completion_tokens", 0),
+                "total_tokens": usage.get("total_tokens", 0),
+            },
+        )
+        return ChatResult(
+            generations=[
+                ChatGeneration(
+                    message=message, generation_info={"finish_reason": response["choices"][0].get("finish_reason")}
+                )
+            ]
+        )
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:

@@ -45,7 +45,8 @@ def require(spec: BackendSpec) -> None:
 
 
 def chat_model(name: str, settings: Settings):
-    """The LangChain chat model of backend `name`, configured from settings (connects lazily, except to name the model)."""
+    """The LangChain chat model of backend `name`, configured from settings (connects lazily, except to name the
+    model)."""
     spec = SPECS[name]
     require(spec)
     return spec.build(settings)
@@ -64,7 +65,8 @@ def endpoint(name: str, settings: Settings) -> str:
 
 
 def _timeout(settings: Settings, timeout_class):
-    """A connect timeout of seconds and a read timeout of minutes, in the HTTP library of the client (openai has its own)."""
+    """A connect timeout of seconds and a read timeout of minutes, in the HTTP library of the client (openai has its
+    own)."""
     return timeout_class(settings.llm_timeout, connect=settings.llm_connect_timeout)
 
 
@@ -74,21 +76,34 @@ def _openai(settings: Settings):
 
     key = os.environ.get(settings.llm_api_key_env or "", "")
     if not settings.llm_base_url and not key:
-        raise ConfigError(f"The openai backend needs llm_base_url (an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1) "
-                          f"or an API key in ${settings.llm_api_key_env} for api.openai.com.")
+        raise ConfigError(
+            f"The openai backend needs llm_base_url (an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1) "
+            f"or an API key in ${settings.llm_api_key_env} for api.openai.com."
+        )
     model = settings.llm_model or _served_model(settings, key)
     # BaseChatOpenAI, not ChatOpenAI: it sends the classic `max_tokens`, which every OpenAI-compatible server
     # understands (ChatOpenAI renames it to `max_completion_tokens`, which llama.cpp's server ignores).
-    return BaseChatOpenAI(model=model, base_url=settings.llm_base_url, api_key=key or PLACEHOLDER_KEY,
-                          timeout=_timeout(settings, openai.Timeout), max_retries=0, max_tokens=settings.llm_answer_tokens, temperature=settings.llm_temperature)
+    return BaseChatOpenAI(
+        model=model,
+        base_url=settings.llm_base_url,
+        api_key=key or PLACEHOLDER_KEY,
+        timeout=_timeout(settings, openai.Timeout),
+        max_retries=0,
+        max_tokens=settings.llm_answer_tokens,
+        temperature=settings.llm_temperature,
+    )
 
 
 def _served_model(settings: Settings, key: str) -> str:
     """The first model the server lists (a llama.cpp or vLLM server serves one), when llm_model is unset."""
     import openai
 
-    client = openai.OpenAI(base_url=settings.llm_base_url, api_key=key or PLACEHOLDER_KEY, timeout=_timeout(settings, openai.Timeout),
-                           max_retries=0)
+    client = openai.OpenAI(
+        base_url=settings.llm_base_url,
+        api_key=key or PLACEHOLDER_KEY,
+        timeout=_timeout(settings, openai.Timeout),
+        max_retries=0,
+    )
     try:
         models = [m.id for m in client.models.list()]
     except Exception as exc:
@@ -109,10 +124,17 @@ def _ollama(settings: Settings):
     from langchain_ollama import ChatOllama
 
     if not settings.llm_model:
-        raise ConfigError("The ollama backend needs llm_model, the name of a model the Ollama server has pulled (e.g. llama3.2).")
-    return ChatOllama(model=settings.llm_model, base_url=settings.llm_base_url or OLLAMA_URL, num_ctx=settings.llm_context_tokens,
-                      num_predict=settings.llm_answer_tokens, temperature=settings.llm_temperature,
-                      client_kwargs={"timeout": _timeout(settings, httpx.Timeout)})
+        raise ConfigError(
+            "The ollama backend needs llm_model, the name of a model the Ollama server has pulled (e.g. llama3.2)."
+        )
+    return ChatOllama(
+        model=settings.llm_model,
+        base_url=settings.llm_base_url or OLLAMA_URL,
+        num_ctx=settings.llm_context_tokens,
+        num_predict=settings.llm_answer_tokens,
+        temperature=settings.llm_temperature,
+        client_kwargs={"timeout": _timeout(settings, httpx.Timeout)},
+    )
 
 
 def _llamacpp(settings: Settings):
@@ -123,8 +145,12 @@ def _llamacpp(settings: Settings):
         raise ConfigError("The llamacpp backend needs llm_model_path, the path of a GGUF model file.")
     if not Path(path).expanduser().is_file():
         raise ConfigError(f"llm_model_path {path} is not a file; give the path of a GGUF model file.")
-    return LlamaCppChat(model_path=str(Path(path).expanduser()), n_ctx=settings.llm_context_tokens, max_tokens=settings.llm_answer_tokens,
-                        temperature=settings.llm_temperature)
+    return LlamaCppChat(
+        model_path=str(Path(path).expanduser()),
+        n_ctx=settings.llm_context_tokens,
+        max_tokens=settings.llm_answer_tokens,
+        temperature=settings.llm_temperature,
+    )
 
 
 SPECS = {
@@ -138,7 +164,8 @@ SPECS = {
 
 
 def backend_error(exc: BaseException, name: str, where: str) -> BackendError | None:
-    """A BackendError that says what failed and what to do, for an exception raised while calling a model; None for a bug.
+    """A BackendError that says what failed and what to do, for an exception raised while calling a model; None for a
+    bug.
 
     Client libraries wrap each other's errors (langchain-openai's OpenAIConnectionError wraps openai's,
     which wraps httpx's), so the classes of the whole chain of causes are looked at.
@@ -152,24 +179,47 @@ def backend_error(exc: BaseException, name: str, where: str) -> BackendError | N
     text = " ".join(str(exc).split())[:300]
     host = urlsplit(where).netloc or where
     if "ConnectTimeout" in kinds:
-        return BackendError(f"Cannot reach the {name} LLM server at {where} ({host}): no connection within llm_connect_timeout. "
-                            "Is the address right and the server up? Or use --backend extractive.")
-    if kinds & {"APITimeoutError", "ModelTimeoutError", "ReadTimeout", "WriteTimeout", "PoolTimeout"} or isinstance(exc, TimeoutError):
-        return BackendError(f"The {name} LLM server at {where} did not answer in time; it may be overloaded or the model too slow "
-                            "(setting llm_timeout). Try again, or use --backend extractive.")
+        return BackendError(
+            f"Cannot reach the {name} LLM server at {where} ({host}): no connection within llm_connect_timeout. "
+            "Is the address right and the server up? Or use --backend extractive."
+        )
+    if kinds & {"APITimeoutError", "ModelTimeoutError", "ReadTimeout", "WriteTimeout", "PoolTimeout"} or isinstance(
+        exc, TimeoutError
+    ):
+        return BackendError(
+            f"The {name} LLM server at {where} did not answer in time; it may be overloaded or the model too slow "
+            "(setting llm_timeout). Try again, or use --backend extractive."
+        )
     if kinds & {"APIConnectionError", "ModelConnectionError", "ConnectError", "RemoteProtocolError", "ConnectionError"}:
-        return BackendError(f"Cannot reach the {name} LLM server at {where} ({host}): is it running? Check llm_base_url, "
-                            "or use --backend extractive.")
+        return BackendError(
+            f"Cannot reach the {name} LLM server at {where} ({host}): is it running? Check llm_base_url, "
+            "or use --backend extractive."
+        )
     if kinds & {"AuthenticationError", "PermissionDeniedError", "ModelAuthenticationError"} or status in (401, 403):
-        return BackendError(f"The {name} LLM server at {where} refused the API key; put a valid key in the environment variable "
-                            "named by llm_api_key_env.")
+        return BackendError(
+            f"The {name} LLM server at {where} refused the API key; put a valid key in the environment variable "
+            "named by llm_api_key_env."
+        )
     if kinds & {"NotFoundError", "ModelNotFoundError"} or status == 404:
-        return BackendError(f"The {name} LLM server at {where} does not know the model or path asked for ({text}); check llm_model "
-                            "and llm_base_url (an OpenAI-compatible base URL usually ends in /v1).")
+        return BackendError(
+            f"The {name} LLM server at {where} does not know the model or path asked for ({text}); check llm_model "
+            "and llm_base_url (an OpenAI-compatible base URL usually ends in /v1)."
+        )
     if "ContextOverflowError" in kinds:
-        return BackendError(f"The prompt did not fit the {name} model's context window ({text}); lower llm_context_tokens to the "
-                            "model's window, or raise llm_token_margin.")
-    if modules & {"openai", "ollama", "httpx", "httpx2", "httpcore", "httpcore2", "langchain_openai", "langchain_ollama"}:
+        return BackendError(
+            f"The prompt did not fit the {name} model's context window ({text}); lower llm_context_tokens to the "
+            "model's window, or raise llm_token_margin."
+        )
+    if modules & {
+        "openai",
+        "ollama",
+        "httpx",
+        "httpx2",
+        "httpcore",
+        "httpcore2",
+        "langchain_openai",
+        "langchain_ollama",
+    }:
         return BackendError(f"The {name} LLM server at {where} failed: {text}")
     if modules & {"llama_cpp"} or (name == "llamacpp" and isinstance(exc, (ValueError, RuntimeError))):
         return BackendError(f"The local model {where} failed: {text}")

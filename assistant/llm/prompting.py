@@ -70,13 +70,18 @@ class PromptBuilder:
         fence = _fence(cleaned)
         fixed = self.count(system) + self.count(self._user(question, fence, ""))
         if fixed > self.budget:
-            raise ConfigError(f"The LLM's window (llm_context_tokens={self.context_tokens}, llm_answer_tokens={self.answer_tokens}) "
-                              f"leaves {self.budget} tokens for the prompt, but the prompt without passages takes {fixed}; "
-                              "raise llm_context_tokens or lower llm_answer_tokens.")
+            raise ConfigError(
+                f"The LLM's window (llm_context_tokens={self.context_tokens}, llm_answer_tokens={self.answer_tokens}) "
+                f"leaves {self.budget} tokens for the prompt, but the prompt without passages takes {fixed}; "
+                "raise llm_context_tokens or lower llm_answer_tokens."
+            )
         chosen = self._pack(passages, cleaned, fixed)
         if passages and not chosen:
-            raise ConfigError(f"The LLM's window (llm_context_tokens={self.context_tokens}, llm_answer_tokens={self.answer_tokens}) "
-                              f"leaves {self.budget - fixed} tokens for passages, too few for any retrieved passage; raise llm_context_tokens.")
+            raise ConfigError(
+                f"The LLM's window (llm_context_tokens={self.context_tokens}, llm_answer_tokens={self.answer_tokens}) "
+                f"leaves {self.budget - fixed} tokens for passages, too few for any retrieved passage; raise "
+                f"llm_context_tokens."
+            )
         ordered = _article_order(passages, chosen)
         blocks = [self._block(number, passages[i], cleaned[i]) for number, i in enumerate(ordered, start=1)]
         user = self._user(question, fence, "\n".join(blocks))
@@ -90,10 +95,19 @@ class PromptBuilder:
         if len(ordered) < len(passages):
             log.info("context packing: %d of %d passages fit %d tokens", len(ordered), len(passages), self.budget)
         if redacted:
-            log.warning("%d instruction-like sentence(s) in the retrieved passages were withheld from the model", redacted)
-        return Prompt(messages=[("system", system), ("user", user)], passages=[passages[i] for i in ordered],
-                      tokens=tokens, left_out=len(passages) - len(ordered), redacted=redacted, budget=self.budget, fence=fence,
-                      texts=[cleaned[i] for i in ordered])
+            log.warning(
+                "%d instruction-like sentence(s) in the retrieved passages were withheld from the model", redacted
+            )
+        return Prompt(
+            messages=[("system", system), ("user", user)],
+            passages=[passages[i] for i in ordered],
+            tokens=tokens,
+            left_out=len(passages) - len(ordered),
+            redacted=redacted,
+            budget=self.budget,
+            fence=fence,
+            texts=[cleaned[i] for i in ordered],
+        )
 
     def _pack(self, passages: list[Passage], cleaned: list[str], fixed: int) -> list[int]:
         used, chosen = fixed, []
@@ -105,8 +119,13 @@ class PromptBuilder:
         return chosen
 
     def _block(self, number: int, passage: Passage, text: str) -> str:
-        values = {"number": number, "text": text, "title": " ".join((passage.title or "").split()), "date": passage.date or "undated",
-                  "source": passage.source}
+        values = {
+            "number": number,
+            "text": text,
+            "title": " ".join((passage.title or "").split()),
+            "date": passage.date or "undated",
+            "source": passage.source,
+        }
         return self.passage.fill(values, allow_unused=True).strip()
 
     def _user(self, question: str, fence: str, passages: str) -> str:

@@ -22,18 +22,25 @@ log = logging.getLogger(__name__)
 REDACTED = "[instruction-like text removed]"
 LINK_REMOVED = "(link removed)"
 
-# Control tokens of common chat templates (ChatML, Llama 2/3, Gemma, Mistral): as article text they could open a new turn.
-_CONTROL = re.compile(r"<\|[^<>|\n]{0,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|<\|?(?:im_start|im_end|endoftext|eot_id)\|?>",
-                      re.IGNORECASE)
+# Control tokens of common chat templates (ChatML, Llama 2/3, Gemma, Mistral): as article text they could open a new
+# turn.
+_CONTROL = re.compile(
+    r"<\|[^<>|\n]{0,40}\|>|</?s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>|"
+    r"<\|?(?:im_start|im_end|endoftext|eot_id)\|?>",
+    re.IGNORECASE,
+)
 _FAKE_MARKER = re.compile(r"\[(\d{1,3})\]")
 _INSTRUCTION = re.compile(
-    r"""\b(?:ignore|disregard|forget|override|bypass)\b\W+(?:\w+\W+){0,4}?(?:instructions?|prompts?|rules|directions|guidelines|directives)\b
+    r"""\b(?:ignore|disregard|forget|override|bypass)\b\W+(?:\w+\W+){0,4}?
+        (?:instructions?|prompts?|rules|directions|guidelines|directives)\b
       | \b(?:system|developer)\s+(?:prompt|message|instructions?)\b
       | \byou\s+are\s+now\b
       | \b(?:new|updated|real)\s+instructions?\s*:
       | \b(?:as\s+an?|you\s+are\s+an?)\s+(?:ai|language\s+model|large\s+language\s+model|llm|chatbot|ai\s+assistant)\b
-      | \b(?:reply|respond|answer|say|output|print|write|return)\b[^.!?\n]{0,60}?["'“‘]?\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+
-      | \b(?:ai|assistants?|chatbots?|language\s+models?|llms?)\b[^.!?\n]{0,80}?\b(?:must|should|shall|have\s+to|need\s+to|are\s+(?:required|instructed|told)\s+to)\b
+      | \b(?:reply|respond|answer|say|output|print|write|return)\b[^.!?\n]{0,60}?
+        ["'“‘]?\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+
+      | \b(?:ai|assistants?|chatbots?|language\s+models?|llms?)\b[^.!?\n]{0,80}?
+        \b(?:must|should|shall|have\s+to|need\s+to|are\s+(?:required|instructed|told)\s+to)\b
     """, re.IGNORECASE | re.VERBOSE)
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\s*(?:\([^)]*\)|\[[^\]]*\])")
@@ -45,8 +52,12 @@ _URL = re.compile(r"<?\b(?:https?|ftp|file|data|javascript|mailto):[^\s<>()\]]+>
 _WWW = re.compile(r"\bwww\.[^\s<>()\]]+", re.IGNORECASE)
 
 _CITATION_GROUP = re.compile(
-    r"[\[【]\s*(?:(?:passages?|sources?|articles?|p\.?)\s*)?#?(\d{1,3}(?:\s*(?:,|;|and|&|-|–)\s*#?\d{1,3})*)\s*[\]】]", re.IGNORECASE)
-_PREAMBLE = re.compile(r"^(?:(?:the\s+)?answer(?:\s+is)?|based on the passages?,?(?:\s+the answer is)?)\s*:\s*", re.IGNORECASE)
+    r"[\[【]\s*(?:(?:passages?|sources?|articles?|p\.?)\s*)?#?(\d{1,3}(?:\s*(?:,|;|and|&|-|–)\s*#?\d{1,3})*)\s*[\]】]",
+    re.IGNORECASE,
+)
+_PREAMBLE = re.compile(
+    r"^(?:(?:the\s+)?answer(?:\s+is)?|based on the passages?,?(?:\s+the answer is)?)\s*:\s*", re.IGNORECASE
+)
 _WORDED_CITATION = re.compile(r"\((?:passages?|sources?)\s+(\d{1,3})\)", re.IGNORECASE)
 
 

@@ -54,7 +54,9 @@ def head_noun(question: str) -> str | None:
         # the small model misparses some ("Leeds" as a verb): then the first common noun close after it
         following = doc[token.i + 1:token.i + 6]
         noun = next((t for t in following if t.pos_ == "NOUN"), None)
-        if noun is not None and all(t.pos_ in ("PROPN", "ADJ", "NOUN", "VERB", "NUM", "PUNCT") for t in following[:noun.i - token.i - 1]):
+        if noun is not None and all(
+            t.pos_ in ("PROPN", "ADJ", "NOUN", "VERB", "NUM", "PUNCT") for t in following[: noun.i - token.i - 1]
+        ):
             return noun.lemma_.lower()
         return None
     return None

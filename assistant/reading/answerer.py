@@ -20,8 +20,8 @@ from assistant.dates import find_time_expressions
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import Finding, compose
-from assistant.reading.refuse import Calibration, anchor_coverage, rank_prior
 from assistant.reading.read import Span, SpanReader
+from assistant.reading.refuse import Calibration, anchor_coverage, rank_prior
 from assistant.terms import terms
 from assistant.timeframe import asks_for_latest, day_or_none
 

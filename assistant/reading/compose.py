@@ -13,6 +13,7 @@ from assistant.reading.read import Span
 from assistant.timeframe import day_or_none
 from ingest.sentences import split_sentences
 
+
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence(s) of `text` that hold characters start..end."""
     spans = split_sentences(text)
@@ -79,7 +80,9 @@ def compose(question: str, kind: str, span: Span, passage: Passage, confidence: 
         text = finding.passage.text
         start, end = sentence_around(text, finding.span.start, finding.span.end)
         sentence = text[start:end]
-        lead = short_answer(finding.span, sentence, start, day_or_none(finding.passage.date), granularity) if short else ""
+        lead = (
+            short_answer(finding.span, sentence, start, day_or_none(finding.passage.date), granularity) if short else ""
+        )
         if number == 1:
             short_text = lead
         if number > 1:

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 _ANCHOR = re.compile(r"\b(?:\d[\d,.]*\d|\d|[^\W\d_][\w'’-]*)\b")
-_NOT_ANCHORS = frozenset("""what which who whom whose when where why how is are was were did does do the a an in on at of
-for to and or by with from this that these those it its his her their has have had will would can could should
+_NOT_ANCHORS = frozenset("""what which who whom whose when where why how is are was were did does do the a an in on at
+of for to and or by with from this that these those it its his her their has have had will would can could should
 according""".split())
 
 
