@@ -1,4 +1,5 @@
-"""The default answerer: a learned reader picks the answer span in the retrieved passages, or says none is there.
+"""The span reader's answerer (backend `reader`): a learned reader picks the answer span in the retrieved passages,
+or says none is there.
 
     analyse     what kind of answer is asked for (for dates: year, month or day) -> analyse.py
     candidates  the retrieved passages and the rest of the top articles         -> candidates.py
