@@ -31,6 +31,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's Chromium (a Playwright browser download does not work here)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install -y chromium`.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def write_folder(root: Path, files: dict[str, str | bytes]) -> Path:
     """A folder of articles for a test: {relative name: text or bytes}."""
     root.mkdir(parents=True, exist_ok=True)

@@ -26,10 +26,9 @@ from assistant.errors import ConfigError
 from ui import render
 from ui.app import QUEUE_SIZE, ChatPage, auth_from_env, launch
 
-from conftest import free_port, stop_process
+from conftest import CHROMIUM, free_port, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 SEED_TITLE = "Prime Minister Imran Khan and Russian President Vladimir Putin exchanged views on"

@@ -9,35 +9,15 @@ from __future__ import annotations
 
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from ui.app import launch
 
 from conftest import free_port, write_folder
-from test_ui_daily import ANSWER_TIMEOUT, ARGS, wait_answer
+from test_collections import BRIDGE, COMET, ORCHARD
+from test_ui_daily import ANSWER_TIMEOUT, wait_answer
 
-CHROMIUM = "/usr/bin/chromium"
-BRIDGE = """Title: Tamsin Bridge opens in Norvale
-date 2021-03-04
-
-The Tamsin Bridge in Norvale opened to traffic on 3 March 2021, mayor Ellen Quist said.
-
-The bridge cost 40 million euros and carries four lanes over the river Mell.
-"""
-ORCHARD = """Title: Calder orchard harvest
-date 2020-10-12
-
-The Calder orchard picked 12,000 apples this autumn, farmer Ruth Ambler said.
-
-Ambler said the harvest was the largest since the orchard was planted in 1987.
-"""
-COMET = """Title: Comet seen over Lusk
-date 2022-01-20
-
-Astronomers in Lusk saw the comet Varda on 18 January 2022, the observatory said.
-"""
 FERRY = """Title: Ferry returns to Oban
 date 2021-05-10
 
@@ -67,19 +47,6 @@ def served(store):
     finally:
         demo.close()
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install -y chromium`.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

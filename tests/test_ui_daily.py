@@ -28,11 +28,9 @@ from assistant.history import History
 from ui.app import launch
 
 from conftest import free_port
-from test_ui import CHROMIUM, LAVROV, SEED_TITLE, SEEDS_DIR, collection  # noqa: F401 (collection: a fixture)
+from test_ui import LAVROV, SEED_TITLE, SEEDS_DIR, collection  # noqa: F401 (collection: a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 ANSWER_TIMEOUT = 180_000  # ms: the machine may be busy training a model
 CRAFTED_TITLE = "Lavrov in Islamabad, Adams in Scotland (stored)"
 GOLF_TITLE = "Adams wins the Highland Open after a week in Scotland"
@@ -67,19 +65,6 @@ def served(collection):  # noqa: F811
     finally:
         served.demo.close()
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install -y chromium`.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from ui.app import launch
 
 from conftest import REPO, free_port
-from test_ui import CHROMIUM
-from test_ui_daily import ARGS, ask, open_page
+from test_ui_daily import ask, open_page
 
 DATED = REPO / "tests" / "data" / "dated"
 AS_OF = "2023-08-20"  # after the ferry's first article (16 August 2023), before every later one
@@ -35,18 +33,12 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(served):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install -y chromium`.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-            yield open_page(context, served)
-        finally:
-            browser.close()
+def page(browser, served):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    try:
+        yield open_page(context, served)
+    finally:
+        context.close()
 
 
 def test_the_timeline_tab_lists_a_storys_events_in_date_order_with_sources(page):
