@@ -84,12 +84,12 @@ class ReaderAnswerer:
         if not spans:
             return Answer.refusal(question, analysis.kind)
         priors = article_rank_priors(read)
-        best = max(spans[:MAX_RIVALS], key=lambda s: self._confidence(question, s, read, priors))
-        confidence = self._confidence(question, best, read, priors)
+        scored = [(self._confidence(question, s, read, priors), s) for s in spans[:MAX_RIVALS]]
+        confidence, best = max(scored, key=lambda pair: pair[0])  # the first of equals, as the reader ordered them
         log.debug("best span %r margin %.2f confidence %.2f", best.text, best.margin, confidence)
         if confidence < self.min_confidence:
             return Answer.refusal(question, analysis.kind, confidence)
-        chosen, earlier = self._latest(question, spans, read, priors, best, confidence)
+        chosen, earlier = self._latest(question, scored, read, best, confidence)
         return compose(question, analysis.kind, chosen, read[chosen.passage], confidence, analysis.granularity,
                        short=analysis.kind != "yes_no",  # no reader can say yes or no: the evidence is quoted
                        earlier=Finding(earlier, read[earlier.passage]) if earlier else None)
@@ -102,7 +102,7 @@ class ReaderAnswerer:
         return self.calibration.confidence(span.margin, anchor_coverage(question, read[span.passage].text),
                                            priors[span.passage])
 
-    def _latest(self, question: str, spans: list[Span], read: list[Passage], priors: list[float], best: Span,
+    def _latest(self, question: str, scored: list[tuple[float, Span]], read: list[Passage], best: Span,
                 confidence: float) -> tuple[Span, Span | None]:
         """News revises itself: when dated articles give different answers that the reader is nearly as sure of, the
         newest one leads and the one before it is named with its date. Asking for the "latest" or "current" value
@@ -113,7 +113,7 @@ class ReaderAnswerer:
         gap = REVISION_GAP * (2 if asks_for_latest(question) else 1)
         rivals = []
         seen_articles = {read[best.passage].article_id}
-        for span in spans[:MAX_RIVALS]:
+        for rival_confidence, span in scored:
             if span is best:
                 continue
             passage = read[span.passage]
@@ -121,7 +121,6 @@ class ReaderAnswerer:
             if day is None or passage.article_id in seen_articles:
                 continue
             seen_articles.add(passage.article_id)
-            rival_confidence = self._confidence(question, span, read, priors)
             if rival_confidence < self.min_confidence or rival_confidence < confidence - gap:
                 continue
             if _same_value(span.text, best.text) or not _same_fact(span, passage, best, read[best.passage]):
