@@ -5,7 +5,7 @@ order with their sources and exports, and the As-of field keeps answers to what 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -80,24 +80,15 @@ def test_the_as_of_field_shows_a_chip_and_answers_only_from_articles_published_b
 
 
 def _first_day(text: str) -> date | None:
-    """The first ISO date or 'D Month YYYY' date in `text`."""
+    """The first ISO date, 'D Month YYYY' or 'Month YYYY' (its first day) in `text`."""
     iso = re.search(r"\d{4}-\d{2}-\d{2}", text)
     if iso:
         return date.fromisoformat(iso.group())
-    written = re.search(r"(\d{1,2}) ([A-Z][a-z]+) (\d{4})", text)
-    if written:
-        from datetime import datetime
-
-        try:
-            return datetime.strptime(written.group(), "%d %B %Y").date()
-        except ValueError:
-            return None
-    month = re.search(r"([A-Z][a-z]+) (\d{4})", text)
-    if month:
-        from datetime import datetime
-
-        try:
-            return datetime.strptime(month.group(), "%B %Y").date()
-        except ValueError:
-            return None
+    for pattern, form in ((r"\d{1,2} [A-Z][a-z]+ \d{4}", "%d %B %Y"), (r"[A-Z][a-z]+ \d{4}", "%B %Y")):
+        found = re.search(pattern, text)
+        if found:
+            try:
+                return datetime.strptime(found.group(), form).date()
+            except ValueError:
+                return None
     return None
