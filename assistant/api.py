@@ -130,26 +130,26 @@ class Assistant:
         sync: also delete articles whose files are gone from the folder.
         rebuild: drop the whole collection first (needed after changing model or chunker settings).
         """
-        from ingest.chunking import Chunker
         from ingest.pipeline import Ingestor
-        from ingest.tokens import count_tokens
 
         with self._lock:
             if rebuild:
                 self._drop_store()
-            embedder = self.embedder
-            chunker = Chunker(
-                count_tokens,
-                embedder.count_tokens,
-                embedder.max_tokens,
-                self.settings.chunk_tokens,
-                self.settings.chunk_overlap_tokens,
-            )
-            ingestor = Ingestor.from_settings(self.store, embedder, chunker, self.settings)
+            ingestor = Ingestor.from_settings(self.store, self.embedder, self.chunker, self.settings)
             summary = ingestor.ingest(path, sync=sync, progress=progress)
             self._chains.clear()
             self._answerers.clear()
             return summary
+
+    @property
+    def chunker(self):
+        """Splits article text on sentences into chunks of the settings' size, counted in the embedder's word pieces."""
+        from ingest.chunking import Chunker
+        from ingest.tokens import count_tokens
+
+        embedder = self.embedder
+        return Chunker(count_tokens, embedder.count_tokens, embedder.max_tokens, self.settings.chunk_tokens,
+                       self.settings.chunk_overlap_tokens)
 
     def _drop_store(self) -> None:
         handle = open_chroma(self.settings) if self._handle is None else self._handle

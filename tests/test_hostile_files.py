@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import time
 from pathlib import Path
 
 import pytest
 
+from assistant import Assistant
 from assistant.settings import Settings
+from benchmarks.worst_cases import HARBOUR, nested_divs, news_prose
 from ingest.chunking import Chunker
 from ingest.html_text import visible_text
-from ingest.pipeline import Ingestor
 from ingest.sentences import split_sentences
 from ingest.tokens import count_tokens
 
@@ -28,7 +28,6 @@ from conftest import write_folder as _folder
 GOUDA = ("date 2022-03-01\n\nCheese festival in Gouda\n\nThe Gouda cheese festival drew 40,000 visitors on Saturday, "
          "organisers said. Stalls sold aged cheese from twelve farms.\n")
 SECRET = "root:x:0:0:root:/root:/bin/bash\nThe vault code of the Haverford bank is 4417, the manager said.\n"
-HARBOUR = "Dredging of Nordport harbour will start in June and cost 3 million euros, the port authority said."
 SECONDS_LIMIT = 30
 
 
@@ -50,43 +49,13 @@ def _good_article_still_answers(assistant) -> None:
 
 
 def _ingest(assistant, path: Path, **settings):
-    """Ingest with some settings changed, through the real Ingestor on the assistant's store and model.
-
-    Assistant.ingest does not pass these ingest settings on yet (assistant/api.py builds the Ingestor from
-    max_file_bytes and exclude only); once it uses Ingestor.from_settings, this is
-    `make_assistant(**settings).ingest(path)`."""
-    config = assistant.settings.replace(**settings)
-    embedder = assistant.embedder
-    chunker = Chunker(
-        count_tokens, embedder.count_tokens, embedder.max_tokens, config.chunk_tokens, config.chunk_overlap_tokens
-    )
-    return Ingestor.from_settings(assistant.store, embedder, chunker, config).ingest(path)
+    """Ingest with some settings changed: a second Assistant on the same store (they share it) and model."""
+    with Assistant(settings=assistant.settings, **settings) as other:
+        return other.ingest(path)
 
 
 def _stored_text(assistant) -> str:
     return "\n".join(chunk.text for chunk in assistant.store.all_chunks())
-
-
-def _prose(size: int, seed: int, paragraphs: bool = True) -> str:
-    """About `size` characters of varied news-like prose (no two sentences alike), optionally on one line."""
-    rng = random.Random(seed)
-    subjects = ["The minister", "A council spokesman", "The company", "Police", "The mayor of Nordby", "Local farmers",
-                "The union", "Shareholders", "The court", "Officials in Haverford", "The port authority", "Residents"]
-    verbs = ["said", "announced", "denied", "confirmed", "warned", "reported", "argued", "agreed", "estimated"]
-    objects = ["that prices would rise", "a new bridge", "the plan for the harbour", "talks with the union",
-               "a fall in sales", "the ruling", "an inquiry into the storm", "that schools would reopen",
-               "a rise in water bills", "the sale of the club", "new rules for the market", "a delay to the rail line"]
-    times = ["on Monday", "last week", "in June", "this year", "on Tuesday evening", "after the vote", "in 2021"]
-    pieces, length = [], 0
-    while length < size:
-        sentence = (f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(objects)} {rng.choice(times)}, "
-                    f"with {rng.randint(2, 99_999):,} people affected and costs of {rng.randint(1, 999)} million.")
-        if paragraphs and rng.random() < 0.15:
-            sentence += "\n\n"
-        pieces.append(sentence)
-        length += len(sentence) + 1
-    text = " ".join(pieces)[:size]
-    return text if paragraphs else text.replace("\n", " ")
 
 
 def _within_budget_or_reported(summary, source: str) -> None:
@@ -233,7 +202,7 @@ def test_unreadable_folder_is_reported_and_its_stored_articles_kept(tmp_path, as
 @pytest.mark.slow
 @pytest.mark.parametrize("name, size, paragraphs", [("prose.txt", 2_000_000, True), ("one-line.txt", 4_900_000, False)])
 def test_huge_file_ingests_or_is_skipped_by_its_budget_within_30s(tmp_path, assistant, name, size, paragraphs):
-    text = _prose(size, seed=size, paragraphs=paragraphs)
+    text = news_prose(size, seed=size, paragraphs=paragraphs)
     assert paragraphs or "\n" not in text
     news = _folder(tmp_path / "news", {name: "Huge report\n\n" + text, "zz-small.txt": HARBOUR})
     started = time.perf_counter()
@@ -289,7 +258,7 @@ def test_over_budget_file_is_reported_and_the_run_goes_on(tmp_path, assistant, m
 @pytest.mark.slow
 def test_hundred_thousand_nested_divs_finish_within_30s(tmp_path, assistant):
     depth = 100_000
-    html = "<!DOCTYPE html><html><body>" + "<div>" * depth + f"<p>{HARBOUR}</p>" + "</div>" * depth + "</body></html>"
+    html = nested_divs(depth)
     assert 1_000_000 < len(html) < 1_300_000
     news = _folder(tmp_path / "news", {"nested.html": html})
     started = time.perf_counter()
