@@ -91,9 +91,7 @@ def find_time_expressions(sentence: str, published: date | None, future: bool | 
 
     `future`: whether the sentence speaks of what is to come ("will resume on Monday", "stops at the end of April");
     then a weekday or a month without a year is the next one after publication, else the latest one not after it.
-    None: guessed from the sentence's own words (will, due to, plans to, …)."""
-    if future is None:
-        future = speaks_of_future(sentence)
+    None: read from the tense of the clause each expression belongs to (will, due to, plans to, a past verb…)."""
     found: list[TimeExpression] = []
     taken: list[tuple[int, int]] = []
     for name, pattern in _COMPILED:
@@ -106,7 +104,10 @@ def find_time_expressions(sentence: str, published: date | None, future: bool | 
                 and not (match["year"] or match["rel"] or _month_context(sentence, match.start()))
             ):
                 continue  # "may" the verb
-            resolved, granularity = _resolve(name, match, published, future)
+            ahead = future
+            if ahead is None:
+                ahead = published is not None and speaks_of_future(sentence, match.start(), match.end())
+            resolved, granularity = _resolve(name, match, published, ahead)
             if resolved is None and granularity == "skip":
                 continue
             taken.append((match.start(), match.end()))
@@ -123,12 +124,13 @@ def _month_number(text: str) -> int:
     return _MONTH_ABBR[text.lower().rstrip(".")[:4] if text.lower().startswith("sept") else text.lower()[:3]]
 
 
-def speaks_of_future(sentence: str) -> bool:
-    """A sentence about what is to come: future tense ("will resume"), a schedule ("is due to"), or the present
-    tense of a plan ("the ferry stops at the end of April"); spaCy's tagger decides (assistant.linguistics)."""
-    from assistant.linguistics import tense
+def speaks_of_future(sentence: str, start: int, end: int) -> bool:
+    """Whether the clause holding sentence[start:end] speaks of what is to come: future tense ("will resume"), a
+    schedule ("is due to"), or the present tense of a plan ("the ferry stops at the end of April"); spaCy's parse
+    decides (assistant.linguistics.tense_at)."""
+    from assistant.linguistics import tense_at
 
-    return tense(sentence) in ("future", "present")
+    return tense_at(sentence, start, end) in ("future", "present")
 
 
 def _resolve(name: str, m: re.Match, published: date | None, future: bool = False) -> tuple[str | None, str]:

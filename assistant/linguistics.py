@@ -53,3 +53,35 @@ def tense(sentence: str) -> str:
            for token in doc):
         return "past"
     return "present"
+
+
+def tense_at(sentence: str, start: int, end: int) -> str:
+    """The tense of the clause that holds characters start..end of `sentence` (a time expression): the verb the
+    expression hangs from in the parse, with that verb's own auxiliaries. In "She told the cabinet on Tuesday that
+    the bridge won't reopen", "on Tuesday" is past although the sentence also speaks of what is to come. Falls back
+    to the whole sentence's tense when no verb governs the expression (a headline, a list)."""
+    doc = parse(sentence)
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None or not len(span):
+        return tense(sentence)
+    token = span.root
+    while token.pos_ not in ("VERB", "AUX") and token.head is not token:
+        token = token.head
+    if token.pos_ not in ("VERB", "AUX"):
+        return tense(sentence)
+    return _verb_tense(token)
+
+
+def _verb_tense(verb) -> str:
+    auxiliaries = [c for c in verb.children if c.dep_ in ("aux", "auxpass")]
+    if any(a.lower_ in _FUTURE_AUX and a.tag_ == "MD" for a in auxiliaries):
+        return "future"
+    if verb.dep_ == "xcomp" and verb.head.lower_ in _SCHEDULE:
+        return "future"  # "is due to arrive on Monday", "plans to resurface the deck in spring"
+    if verb.tag_ == "VBD" or any(a.tag_ == "VBD" for a in auxiliaries):
+        return "past"  # "closed on Monday", "was closed on Monday"
+    if verb.tag_ == "VBN" and any(a.lemma_ == "have" for a in auxiliaries):
+        return "past"  # "has said on Monday"
+    if verb.tag_ == "VBN" and not auxiliaries and any(c.dep_ == "nsubj" for c in verb.children):
+        return "past"  # a participle with a subject and no auxiliary is a finite past the tagger took for VBN
+    return "present"

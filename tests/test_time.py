@@ -48,9 +48,20 @@ def test_dates_must_be_iso():
     ("Sales grew in the third quarter.", "Q3 2023"),
     ("He left three years ago.", "2020"),
     ("The deal was signed on 2023-11-02.", "2 November 2023"),
+    # each expression takes the tense of its own clause, not the sentence's
+    ("The mayor said on Monday that the market won't reopen.", "4 December 2023"),
+    ("Officials announced on Tuesday that the pool will close.", "5 December 2023"),
+    ("The pier was shut on Friday.", "1 December 2023"),
+    ("The museum is due to reopen on Friday.", "8 December 2023"),
+    ("The swimming pool in the town centre reopened on Monday after repairs.", "4 December 2023"),  # tagged VBN
 ])
 def test_time_expressions_resolve_day_exact_and_by_tense(sentence, resolved):
     assert [e.resolved for e in find_time_expressions(sentence, DAY)] == [resolved]
+
+
+def test_two_clauses_two_tenses():
+    sentence = "The bridge closed in June and will reopen in April."
+    assert [e.resolved for e in find_time_expressions(sentence, DAY)] == ["June 2023", "April 2024"]
 
 
 def test_a_date_line_under_the_headline_is_the_article_date_not_body_text():
