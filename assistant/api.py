@@ -205,9 +205,8 @@ class Assistant:
         empty = self.why_nothing_matches(date_from, date_to, source, as_of)
         if empty:
             return Answer.refusal(question, reason=empty)
-        chain = self.chain(mode=mode, backend=backend)
-        plan = self.filter_plan(question, date_from, date_to, source, as_of)
-        return chain.invoke({"question": question, "k": k or self.settings.k, "filters": plan[-1], "filter_plan": plan})
+        inputs = self._chain_inputs(question, k, date_from, date_to, source, as_of)
+        return self.chain(mode=mode, backend=backend).invoke(inputs)
 
     def ask_stream(self, question: str, k: int | None = None, *, date_from: date | str | None = None,
                    date_to: date | str | None = None, source: str | None = None, mode: str = "hybrid",
@@ -219,13 +218,18 @@ class Assistant:
         does not stream (extractive) yields the Answer alone.
         """
         question = check_question(question)
+        _check_k(k)
         empty = self.why_nothing_matches(date_from, date_to, source, as_of)
         if empty:
             yield Answer.refusal(question, reason=empty)
             return
-        passages = self.retrieve(question, k, date_from=date_from, date_to=date_to, source=source, mode=mode,
-                                 as_of=as_of)
-        yield from self.answerer(backend).stream(question, passages)
+        inputs = self._chain_inputs(question, k, date_from, date_to, source, as_of)
+        yield from self.chain(mode=mode, backend=backend).stream(inputs)
+
+    def _chain_inputs(self, question: str, k: int | None, date_from: date | str | None, date_to: date | str | None,
+                      source: str | None, as_of: date | str | None) -> dict[str, Any]:
+        plan = self.filter_plan(question, date_from, date_to, source, as_of)
+        return {"question": question, "k": k or self.settings.k, "filters": plan[-1], "filter_plan": plan}
 
     def as_retriever(self, k: int | None = None, *, date_from: date | str | None = None,
                      date_to: date | str | None = None, source: str | None = None, as_of: date | str | None = None,

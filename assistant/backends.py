@@ -45,7 +45,6 @@ BUILTIN_BACKENDS = {
     "llamacpp": "assistant.backends:llamacpp",
     "overlap": "assistant.backends:overlap",
 }
-LLM_BACKENDS = ("openai", "ollama", "llamacpp")  # the built-in LLM backends: the page shows their drafts as written
 SENTENCE_RANKER_THRESHOLD = 0.3  # the sentence ranker's refusal threshold when min_confidence is unset
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from assistant.backends import BUILTIN_BACKENDS
 from assistant.errors import AssistantError, InputError
 from assistant.settings import Settings
 from assistant.timeframe import parse_day
@@ -160,7 +161,8 @@ def ingest(ctx, path, sync, rebuild, follow_symlinks, as_json) -> None:
 @click.option(
     "--as-of", "as_of", help="The date of asking, YYYY-MM-DD: nothing newer is used; 'this week' means the week before."
 )
-@click.option("--backend", help="Answer backend: extractive, openai, ollama, llamacpp (setting backend).")
+@click.option("--backend", help=f"Answer backend: {', '.join(BUILTIN_BACKENDS)}, or one an installed package registers "
+                               "(setting backend).")
 @click.option("--base-url", help="LLM server URL, e.g. http://127.0.0.1:8080/v1 (setting llm_base_url).")
 @click.option("--model", help="LLM model name (setting llm_model).")
 @click.option("--stream", is_flag=True, help="Print the LLM's words as they come, then the checked answer.")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from assistant.answer import Answer
 from assistant.question import MAX_QUESTION_CHARS, check_question
@@ -166,10 +166,27 @@ class Conversation:
         Raises InputError for an empty or over-long question (before anything is asked).
         """
         question = check_question(question)
+        standalone = self._asked(question)
+        return self._record(Turn(question, standalone, assistant.ask(standalone, **options)))
+
+    def ask_stream(self, assistant: "Assistant", question: str, **options: Any) -> Iterator[str | Turn]:
+        """Like `ask`, streamed: the answer's text pieces as the backend writes them, then the recorded Turn (last).
+
+        Raises InputError for an empty or over-long question (before anything is asked)."""
+        question = check_question(question)
+        standalone = self._asked(question)
+        for event in assistant.ask_stream(standalone, **options):
+            if isinstance(event, Answer):
+                yield self._record(Turn(question, standalone, event))
+                return
+            yield event
+
+    def _asked(self, question: str) -> str:
+        """What is asked of the collection: the question with the context it needs, if that still fits."""
         standalone = self.standalone(question)
-        if len(standalone) > MAX_QUESTION_CHARS:
-            standalone = question
-        turn = Turn(question, standalone, assistant.ask(standalone, **options))
+        return question if len(standalone) > MAX_QUESTION_CHARS else standalone
+
+    def _record(self, turn: Turn) -> Turn:
         self.turns = (self.turns + [turn])[-self.max_turns:]
         return turn
 

@@ -141,3 +141,21 @@ def test_the_plugin_backend_is_also_a_python_backend(echo_plugin, make_assistant
     assert isinstance(assistant.answerer("echo"), Answerer)
     empty = assistant.answerer("echo").answer("Anything?", [])
     assert empty.refused and empty.citations == []
+
+
+def test_a_plugin_that_streams_streams_through_the_chain_and_the_conversation(echo_plugin, make_assistant,
+                                                                              plugin_store):
+    """ask_stream runs the same chain as ask; the conversation records the streamed turn (the page's path)."""
+    from assistant.conversation import Conversation, Turn
+
+    assistant = make_assistant(data_dir=plugin_store, backend="echo")
+    events = list(assistant.ask_stream("Which bridge reopened?"))
+    pieces, final = events[:-1], events[-1]
+    assert len(pieces) > 5 and all(isinstance(p, str) for p in pieces)
+    assert isinstance(final, Answer) and "".join(pieces) == final.text == assistant.ask("Which bridge reopened?").text
+
+    conversation = Conversation()
+    streamed = list(conversation.ask_stream(assistant, "Which bridge reopened?"))
+    turn = streamed[-1]
+    assert isinstance(turn, Turn) and turn.answer.text == final.text and "".join(streamed[:-1]) == final.text
+    assert conversation.turns == [turn]

@@ -394,10 +394,24 @@ def test_an_unreachable_server_is_a_clear_error_within_seconds(seeded, seed_pass
     with pytest.raises(BackendError, match="Cannot reach"):
         list(answerer.stream(LAVROV_Q, seed_passages))
     assert time.perf_counter() - started < 5
-    fallback = _answerer(seeded, llm_base_url=f"http://127.0.0.1:{port}/v1", llm_error_fallback=True).answer(
-        LAVROV_Q, seed_passages
-    )
-    assert fallback.backend == "extractive (fallback: the openai server failed)" and "April" in fallback.text
+
+
+def test_a_failed_server_falls_back_to_the_extractive_answer_in_the_chain(seeded):
+    """With llm_error_fallback, the answer chain's with_fallbacks answers extractively: ask and ask_stream alike."""
+    from assistant import Assistant
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = {"backend": "openai", "llm_base_url": f"http://127.0.0.1:{port}/v1", "llm_model": "m"}
+    with Assistant(settings=seeded.settings, llm_error_fallback=True, **settings) as assistant:
+        for answer in (assistant.ask(LAVROV_Q), list(assistant.ask_stream(LAVROV_Q))[-1]):
+            assert answer.backend == "extractive (fallback: the openai server failed)" and "April" in answer.text
+    with Assistant(settings=seeded.settings, llm_error_fallback=False, **settings) as assistant:
+        with pytest.raises(BackendError, match="Cannot reach"):
+            assistant.ask(LAVROV_Q)
+        with pytest.raises(BackendError, match="Cannot reach"):
+            list(assistant.ask_stream(LAVROV_Q))
 
 
 def test_a_server_that_takes_no_connection_fails_within_the_connect_timeout(seeded, seed_passages):

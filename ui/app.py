@@ -35,7 +35,7 @@ from assistant.conversation import MAX_TURNS, Conversation, Turn
 from assistant.errors import AssistantError, ConfigError, InputError
 from assistant.history import History, StoredConversation, conversation_markdown, title_for
 from assistant.net import is_loopback
-from assistant.question import MAX_QUESTION_CHARS, check_question
+from assistant.question import MAX_QUESTION_CHARS
 from ui import render
 from ui.collections import AssistantPool, CollectionControls, collection_panel, wire_collections
 from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env  # noqa: F401 (re-exported)
@@ -154,25 +154,29 @@ class ChatPage:
         except Exception as exc:
             yield self._failed(question, exc, conversation, messages)
             return
-        if self._llm_streams():
-            yield from self._respond_streaming(question, conversation, messages, options, assistant)
-            return
+        answer, draft = None, ""
         try:
-            turn = conversation.ask(assistant, question, **options)
+            for event in conversation.ask_stream(assistant, question, **options):
+                if isinstance(event, Turn):
+                    answer = event.answer
+                    break
+                draft += event  # a backend that writes as it goes (an LLM): its draft, then the checked answer
+                yield messages + [message("assistant", draft_html(draft))], gr.skip(), gr.skip(), gr.skip(), gr.skip()
         except Exception as exc:
             yield self._failed(question, exc, conversation, messages)
             return
-        answer, index = turn.answer, len(messages)
-        for partial in render.answer_prefixes(answer.text):
-            yield (
-                messages + [message("assistant", render.answer_html(answer, partial=partial))],
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-            )
-            if self.stream_delay:
-                time.sleep(self.stream_delay)
+        index = len(messages)
+        if not draft:  # an answer given whole: revealed a few words at a time
+            for partial in render.answer_prefixes(answer.text):
+                yield (
+                    messages + [message("assistant", render.answer_html(answer, partial=partial))],
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                    gr.skip(),
+                )
+                if self.stream_delay:
+                    time.sleep(self.stream_delay)
         shown = answer_html(
             answer, asked=question, index=index, options=options, backend=self.assistant.settings.backend
         )
@@ -191,37 +195,6 @@ class ChatPage:
         messages.append(message("assistant", render.error_html(error)))
         box = gr.skip() if len(question) > MAX_QUESTION_CHARS else ""
         return messages, render.sources_html(None), conversation, messages, box
-
-    def _llm_streams(self) -> bool:
-        """True when the configured backend is an LLM that streams (a broken backend shows its error when asked)."""
-        from assistant.backends import LLM_BACKENDS
-
-        return self.assistant.settings.backend in LLM_BACKENDS
-
-    def _respond_streaming(self, question: str, conversation: Conversation, messages: list[dict],
-                           options: dict[str, str], assistant: "Assistant") -> Iterator[tuple]:
-        """The LLM's draft as it is written, then the checked answer in its place (unsupported sentences marked)."""
-        answer, draft = None, ""
-        try:
-            question = check_question(question)
-            standalone = conversation.standalone(question)
-            standalone = question if len(standalone) > MAX_QUESTION_CHARS else standalone
-            for event in assistant.ask_stream(standalone, **options):
-                if isinstance(event, Answer):
-                    answer = event
-                    break
-                draft += event
-                yield messages + [message("assistant", draft_html(draft))], gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        except Exception as exc:
-            yield self._failed(question, exc, conversation, messages)
-            return
-        conversation.turns = (conversation.turns + [Turn(question, standalone, answer)])[-conversation.max_turns:]
-        index = len(messages)
-        shown = answer_html(
-            answer, asked=question, index=index, options=options, backend=self.assistant.settings.backend
-        )
-        messages.append(message("assistant", shown))
-        yield messages, render.sources_html(answer, index, question), conversation, messages, gr.skip()
 
     # ---- the queue of one tab --------------------------------------------------------------------------
 

@@ -2,10 +2,12 @@
 
     answerer.answer(question, passages) -> Answer
     answerer.stream(question, passages) -> yields str pieces as the model writes them, then the checked Answer
+    answerer.on_error(question, passages, error) -> the extractive answer standing in after a server error
 
 The pieces are the model's raw text, shown while it is written; the final Answer is what
 counts: only sentences supported by the passages they cite (others removed or marked, by
-setting), or the extractive answer (or a refusal) when none is supported.
+setting), or the extractive answer (or a refusal) when none is supported. A server that fails raises BackendError;
+the answer chain (assistant/chain.py) then falls back to `on_error` when the setting llm_error_fallback is on.
 """
 
 from __future__ import annotations
@@ -82,10 +84,7 @@ class LLMAnswerer:
         if not passages:
             return self._refusal(question, reason="")
         prompt = self.prompt.build(question, passages)
-        try:
-            message = self._call(lambda: self.model.invoke(self.messages(prompt)))
-        except BackendError as exc:
-            return self._on_error(question, passages, exc)
+        message = self._call(lambda: self.model.invoke(self.messages(prompt)))
         return self._finish(question, passages, prompt, message.text)
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
@@ -95,18 +94,14 @@ class LLMAnswerer:
             return
         prompt = self.prompt.build(question, passages)
         pieces: list[str] = []
-        try:
-            chunks = self._call(lambda: self.model.stream(self.messages(prompt)))
-            while True:
-                chunk = self._call(next, chunks, None)
-                if chunk is None:
-                    break
-                if chunk.text:
-                    pieces.append(chunk.text)
-                    yield chunk.text
-        except BackendError as exc:
-            yield self._on_error(question, passages, exc)
-            return
+        chunks = self._call(lambda: self.model.stream(self.messages(prompt)))
+        while True:
+            chunk = self._call(next, chunks, None)
+            if chunk is None:
+                break
+            if chunk.text:
+                pieces.append(chunk.text)
+                yield chunk.text
         yield self._finish(question, passages, prompt, "".join(pieces))
 
     def check(self, raw: str, prompt: Prompt) -> CheckedAnswer:
@@ -157,9 +152,8 @@ class LLMAnswerer:
         answer.context_tokens = prompt.tokens
         return answer
 
-    def _on_error(self, question: str, passages: list[Passage], error: BackendError) -> Answer:
-        if not self.settings.llm_error_fallback:
-            raise error
+    def on_error(self, question: str, passages: list[Passage], error: BackendError) -> Answer:
+        """The extractive answer in place of the model's, after `error` (the chain calls it: llm_error_fallback)."""
         log.warning("%s; answering with the extractive answerer (llm_error_fallback)", error)
         answer = self._guarded(question, self.fallback.answer(question, passages))
         answer.backend = f"extractive (fallback: the {self.name} server failed)"
