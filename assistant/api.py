@@ -11,16 +11,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from assistant.answer import Answer, Passage
-from assistant.chroma_client import ChromaHandle, open_chroma
-from assistant.collections import CollectionInfo
-from assistant.errors import ConfigError, InputError
-from assistant.lexical import LexicalIndex
-from assistant.question import check_question
-from assistant.retrieval import Filters, HybridRetriever
-from assistant.settings import Settings
-from assistant.store import ChunkStore
-from assistant.timeframe import day_or_none, parse_day, question_window
+from assistant.core.answer import Answer, Passage
+from assistant.core.errors import ConfigError, InputError
+from assistant.core.settings import Settings
+from assistant.retrieval.hybrid import Filters, HybridRetriever
+from assistant.retrieval.lexical import LexicalIndex
+from assistant.storage.chroma_client import ChromaHandle, open_chroma
+from assistant.storage.collections import CollectionInfo
+from assistant.storage.store import ChunkStore
+from assistant.text.question import check_question
+from assistant.text.timeframe import day_or_none, parse_day, question_window
 from ingest.summary import IngestSummary
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class Assistant:
 
     @property
     def embedder(self):
-        from ingest.embedding import Embedder
+        from assistant.models.embedding import Embedder
 
         return Embedder.shared(self.settings.embed_batch_size)
 
@@ -144,8 +144,8 @@ class Assistant:
     @property
     def chunker(self):
         """Splits article text on sentences into chunks of the settings' size, counted in the embedder's word pieces."""
+        from assistant.text.tokens import count_tokens
         from ingest.chunking import Chunker
-        from ingest.tokens import count_tokens
 
         embedder = self.embedder
         return Chunker(count_tokens, embedder.count_tokens, embedder.max_tokens, self.settings.chunk_tokens,
@@ -162,7 +162,7 @@ class Assistant:
         chroma_url given) gets the bundled seeds/ collection when it is empty; any other empty store is an
         EmptyStoreError saying to run `assistant ingest PATH` first. A store counts as empty when no source record
         is committed (chunks an interrupted ingest left behind do not count)."""
-        from assistant.errors import EmptyStoreError
+        from assistant.core.errors import EmptyStoreError
 
         if not self.store.is_empty():
             return None
@@ -232,8 +232,8 @@ class Assistant:
                      mode: str = "hybrid"):
         """A LangChain BaseRetriever over the collection, for your own chains: each Document is a passage found as
         `retrieve` finds it, with chunk_id, article_id, title, date and source in its metadata
-        (assistant/retriever.py)."""
-        from assistant.retriever import AssistantRetriever
+        (assistant/retrieval/retriever.py)."""
+        from assistant.retrieval.retriever import AssistantRetriever
 
         _check_k(k)
         return AssistantRetriever(assistant=self, k=k, date_from=parse_day(date_from, "start date"),
@@ -331,20 +331,20 @@ class Assistant:
 
     def collections(self) -> list[CollectionInfo]:
         """Every collection of this store, with its articles, chunks, date range and embedding model."""
-        from assistant.collections import list_collections
+        from assistant.storage.collections import list_collections
 
         return list_collections(self._client())
 
     def create_collection(self, name: str) -> CollectionInfo:
         """A new, empty collection called `name`; `Assistant(collection=name).ingest(PATH)` fills it."""
-        from assistant.collections import create_collection
+        from assistant.storage.collections import create_collection
 
         return create_collection(self._client(), name, {})  # the model and chunker are recorded by its first ingest
 
     def rename_collection(self, old: str, new: str) -> None:
         """Rename collection `old` to `new`, keeping its articles, its BM25 index and the history's record of it.
         An assistant using `old` uses `new` afterwards."""
-        from assistant.collections import rename_collection
+        from assistant.storage.collections import rename_collection
 
         with self._lock:
             rename_collection(self._client(), old, new)
@@ -356,7 +356,7 @@ class Assistant:
 
     def delete_collection(self, name: str) -> None:
         """Delete collection `name`: its chunks, source records and BM25 index (saved conversations stay)."""
-        from assistant.collections import delete_collection
+        from assistant.storage.collections import delete_collection
 
         with self._lock:
             delete_collection(self._client(), name)

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from assistant.retrieval import HybridRetriever
-from assistant.retriever import ArticleRetriever, document_to_passage, passage_to_document
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.retriever import ArticleRetriever, document_to_passage, passage_to_document
 
 if TYPE_CHECKING:
     from assistant.api import Assistant

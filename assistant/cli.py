@@ -15,9 +15,9 @@ from pathlib import Path
 
 import click
 
-from assistant.errors import AssistantError, InputError
-from assistant.settings import Settings
-from assistant.timeframe import parse_day
+from assistant.core.errors import AssistantError, InputError
+from assistant.core.settings import Settings
+from assistant.text.timeframe import parse_day
 
 
 def _fail(message: str) -> None:
@@ -187,7 +187,7 @@ def ask(ctx, question, k, as_json, mode, date_from, date_to, source, as_of, back
 
 def _stream_answer(events):
     """Echo streamed pieces to stdout as they come; return the final Answer (printed afterwards when it differs)."""
-    from assistant.answer import Answer
+    from assistant.core.answer import Answer
 
     draft: list[str] = []
     for event in events:

@@ -81,7 +81,7 @@ def _write_feedback(ctx, out: str) -> None:
     """The stored feedback as a question set; a thumbs-down whose correct answer no cited passage says gets the
     articles whose retrieved passages say it as gold (the store is opened only then)."""
     from assistant.cli import _settings
-    from assistant.errors import InputError
+    from assistant.core.errors import InputError
     from assistant.evaluation.metrics import contains_answer
     from assistant.history import History, feedback_question_set, write_question_set
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from assistant.extras import require
-from assistant.net import is_loopback
+from assistant.core.extras import require
+from assistant.core.net import is_loopback
 from ui.guard import NO_LOGIN_REFUSED, auth_from_env
 
 EXAMPLE_COUNT = 3
@@ -76,7 +76,7 @@ def ui_command(ctx, host, port, examples_path, insecure_no_login, allowed_hosts)
 def _serve(ctx, host: str, port: int, examples_path: str | None, insecure_no_login: bool = False,
            allowed_hosts: tuple[str, ...] = ()) -> None:
     from assistant.cli import _assistant
-    from assistant.errors import ConfigError
+    from assistant.core.errors import ConfigError
 
     auth = auth_from_env()
     if not is_loopback(host) and auth is None:

@@ -30,9 +30,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from assistant.answer import Answer
 from assistant.conversation import Turn
-from assistant.errors import InputError
+from assistant.core.answer import Answer
+from assistant.core.errors import InputError
 
 FILE_NAME = "history.sqlite3"
 TITLE_CHARS = 80

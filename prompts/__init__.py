@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).resolve().parent
 SUFFIX = ".txt"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import prompts
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 from prompts import PromptError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,5 +1,5 @@
 """The Gradio chat page. It only renders: asking and follow-up context belong to assistant.conversation, saved
-conversations and feedback to assistant.history, confidence words to assistant.confidence.
+conversations and feedback to assistant.history, confidence words to assistant.ranker.confidence.
 
     demo, url = launch(Assistant(data_dir=...), port=7860)   # serves on loopback, returns at once
     demo.block_thread()                                       # or demo.close()
@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import gradio as gr
 from starlette.middleware import Middleware
 
-from assistant.answer import Answer
-from assistant.confidence import for_answer
 from assistant.conversation import MAX_TURNS, Conversation, Turn
-from assistant.errors import AssistantError, ConfigError, InputError
+from assistant.core.answer import Answer
+from assistant.core.errors import AssistantError, ConfigError, InputError
+from assistant.core.net import is_loopback
 from assistant.history import History, StoredConversation, conversation_markdown, title_for
-from assistant.net import is_loopback
-from assistant.question import MAX_QUESTION_CHARS, check_question
+from assistant.ranker.confidence import for_answer
+from assistant.text.question import MAX_QUESTION_CHARS, check_question
 from ui import render
 from ui.collections import AssistantPool, CollectionControls, collection_panel, wire_collections
 from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env  # noqa: F401 (re-exported)
@@ -447,7 +447,7 @@ class ChatPage:
 
     def chips(self, date_from: str = "", date_to: str = "", source: str = "", as_of: str = "") -> str:
         """The active filters as chips above the chat; a date that is not one is marked with why."""
-        from assistant.timeframe import parse_day
+        from assistant.text.timeframe import parse_day
 
         options = filter_options(date_from, date_to, source, as_of)
         problems = {}

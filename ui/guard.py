@@ -27,8 +27,8 @@ import time
 import urllib.parse
 from typing import Any, Awaitable, Callable, Iterable
 
-from assistant.errors import ConfigError
-from assistant.net import is_loopback
+from assistant.core.errors import ConfigError
+from assistant.core.net import is_loopback
 
 log = logging.getLogger(__name__)
 

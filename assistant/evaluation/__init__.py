@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from assistant.evaluation.questions import EvalQuestion, load_questions
 from assistant.evaluation.runner import NAMED_CONFIGS, EvalConfig, QuestionResult, result_dict, run_config, summarise
 

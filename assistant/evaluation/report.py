@@ -9,9 +9,9 @@ import json
 import re
 from pathlib import Path
 
+from assistant.core.extras import require
 from assistant.evaluation import EvalResult
 from assistant.evaluation.runner import calibration_table
-from assistant.extras import require
 
 HEADLINE = [
     "accuracy",

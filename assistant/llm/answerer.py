@@ -16,13 +16,13 @@ from typing import Callable, Iterator
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.answer import Answer, Passage
-from assistant.errors import BackendError
+from assistant.core.answer import Answer, Passage
+from assistant.core.errors import BackendError
+from assistant.core.settings import Settings
 from assistant.llm.checking import CheckedAnswer, CitationChecker
 from assistant.llm.models import backend_error, chat_model, endpoint
 from assistant.llm.prompting import REFUSAL, Prompt, PromptBuilder
 from assistant.llm.text import looks_like_instruction
-from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from assistant.errors import BackendError, ConfigError
-from assistant.extras import require as require_extra
-from assistant.settings import Settings
+from assistant.core.errors import BackendError, ConfigError
+from assistant.core.extras import require as require_extra
+from assistant.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The messages sent to the model: system prompt, then the numbered passages fenced as data and the question.
 
 Context packing: passages are taken in retrieval order while the prompt, counted in cl100k
-tokens (ingest.tokens), fits the model's window minus the answer budget, with a margin for
+tokens (assistant.text.tokens), fits the model's window minus the answer budget, with a margin for
 the model's own tokenizer counting more than cl100k does. The chosen passages are shown in
 article order (the same set of passages then gives the same prompt prefix, which a server
 can cache) and numbered from 1.
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import prompts
-from assistant.answer import Passage
-from assistant.errors import ConfigError
+from assistant.core.answer import Passage
+from assistant.core.errors import ConfigError
 from assistant.llm.text import clean_passage
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class PromptBuilder:
     def __init__(self, context_tokens: int, answer_tokens: int, margin: float = 0.2, prompts_dir: str | None = None,
                  count: Callable[[str], int] | None = None) -> None:
         if count is None:
-            from ingest.tokens import count_tokens as count
+            from assistant.text.tokens import count_tokens as count
         self.count = count
         self.context_tokens = context_tokens
         self.answer_tokens = answer_tokens

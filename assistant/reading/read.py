@@ -95,7 +95,7 @@ class SpanReader:
     def tokenizer(self):
         from transformers import AutoTokenizer
 
-        from ingest.embedding import model_path
+        from assistant.models.embedding import model_path
 
         return AutoTokenizer.from_pretrained(str(model_path()))
 

@@ -55,7 +55,7 @@ def model_path() -> Path:
 def default_backend() -> str:
     backend = os.environ.get(BACKEND_ENV, "").strip() or DEFAULT_BACKEND
     if backend not in BACKENDS:
-        from assistant.errors import ConfigError
+        from assistant.core.errors import ConfigError
 
         raise ConfigError(
             f"Unknown embedding backend {backend!r} ({BACKEND_ENV}); choose one of {', '.join(BACKENDS)}."
@@ -75,7 +75,7 @@ class Embedder:
         self.batch_size = batch_size
         self.backend = backend or default_backend()
         if self.backend not in BACKENDS:
-            from assistant.errors import ConfigError
+            from assistant.core.errors import ConfigError
 
             raise ConfigError(f"Unknown embedding backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
         if self.backend != "torch" and not _onnx_available(quantized=self.backend == "onnx-int8"):

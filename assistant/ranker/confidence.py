@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 BANDS = (("high", 0.9, 1.01), ("medium", 0.7, 0.9), ("low", 0.0, 0.7))
 BIN_EDGES = (0.0, 0.3, 0.5, 0.7, 0.9, 1.01)
-EXTRACTIVE_RECORD = Path(__file__).resolve().parent / "models" / "extractive-confidence.json"
+EXTRACTIVE_RECORD = Path(__file__).resolve().parents[1] / "models" / "extractive-confidence.json"
 
 
 @dataclass(frozen=True)

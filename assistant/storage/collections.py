@@ -1,6 +1,6 @@
 """Named collections in one store: list them with what they hold, create, rename and delete them.
 
-A collection is two Chroma collections (assistant/store.py): `NAME` (the chunks, whose metadata records the
+A collection is two Chroma collections (assistant/storage/store.py): `NAME` (the chunks, whose metadata records the
 embedding model and chunker) and `NAME__sources` (one record per ingested file or object). Every function here
 keeps the two in step; a rename that fails half-way is undone. What lives beside Chroma under a collection's name
 (the BM25 index, the history's record of which collection a question was asked of) is the caller's to move:
@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def exists(client, name: str) -> bool:
 
 def collection_info(client, name: str) -> CollectionInfo:
     """Articles, chunks, date range and embedding model of collection `name`, read from what it stores."""
-    from assistant.store import pages
+    from assistant.storage.store import pages
 
     chunks, sources = _pair(client, name)
     articles, dates = 0, []
@@ -100,7 +100,7 @@ def list_collections(client) -> list[CollectionInfo]:
 
 def create_collection(client, name: str, signature: dict[str, Any]) -> CollectionInfo:
     """A new, empty collection recording `signature` (the model and chunker it will be built with)."""
-    from assistant.store import ChunkStore
+    from assistant.storage.store import ChunkStore
 
     check_name(name)
     if exists(client, name):
@@ -129,7 +129,7 @@ def rename_collection(client, old: str, new: str) -> None:
 
 def delete_collection(client, name: str) -> None:
     """Delete collection `name` (its chunks and its source records)."""
-    from assistant.store import ChunkStore
+    from assistant.storage.store import ChunkStore
 
     _pair(client, name)
     ChunkStore.drop_collections(client, name)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 
 ENV_PREFIX = "ASSISTANT_"
 CONFIG_ENV = "ASSISTANT_CONFIG"
@@ -223,7 +223,7 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        from assistant.collections import check_name
+        from assistant.storage.collections import check_name
 
         check_name(self.collection, ConfigError)
         if self.k < 1:

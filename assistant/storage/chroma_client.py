@@ -9,9 +9,9 @@ from urllib.parse import urlparse
 
 from filelock import FileLock, Timeout
 
-from assistant.errors import ConfigError, StoreError, StoreInUseError
-from assistant.net import is_loopback
-from assistant.settings import Settings
+from assistant.core.errors import ConfigError, StoreError, StoreInUseError
+from assistant.core.net import is_loopback
+from assistant.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
