@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from assistant.cli import main
 from assistant.conversation import Turn
 from assistant.core.errors import ConfigError, InputError, StoreInUseError
+from assistant.core.naming import NAME_RULE, name_problem
 from assistant.history import History
-from assistant.storage.collections import NAME_RULE, name_problem
 from ingest.uploads import extract_zip, ingest_uploads, stage
 
 from conftest import write_folder

@@ -9,11 +9,12 @@ import sqlite3
 
 import pytest
 
+from assistant.cli_eval import feedback_question_set, write_question_set
 from assistant.conversation import Conversation, Turn
 from assistant.core.answer import Answer, Citation
 from assistant.core.errors import InputError
 from assistant.evaluation.questions import load_questions
-from assistant.history import History, conversation_markdown, feedback_question_set, write_question_set
+from assistant.history import History, conversation_markdown
 from assistant.ranker.confidence import bins_from_rows, describe, for_answer
 from ui import render
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from assistant.core.errors import AssistantError, InputError
-from assistant.storage.collections import NAME_RULE, CollectionInfo, collection_names, name_problem
+from assistant.core.naming import NAME_RULE, name_problem
+from assistant.storage.collections import CollectionInfo, collection_names
 from ingest.uploads import UPLOAD_TYPES, ingest_uploads
 from ui import render
 from ui.session import ChatSession

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.errors import ConfigError
+from assistant.core.naming import check_name
 
 ENV_PREFIX = "ASSISTANT_"
 CONFIG_ENV = "ASSISTANT_CONFIG"
@@ -223,8 +224,6 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        from assistant.storage.collections import check_name
-
         check_name(self.collection, ConfigError)
         if self.k < 1:
             raise ConfigError(f"k must be at least 1, got {self.k}.")
