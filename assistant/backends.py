@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Protocol, runtime_checkabl
 
 from assistant.core.answer import Answer, Passage
 from assistant.core.errors import BackendError, ConfigError
+from assistant.retrieval.hybrid import HybridRetriever
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
@@ -111,11 +112,12 @@ def _package(entry: EntryPoint) -> str:
 
 
 # ---- the built-in factories (registered in pyproject.toml) ----------------------------------------------------
+# Each imports its answerer when it is called, as an entry point is loaded only when named: a process loads the
+# backend it uses (the LLM ones bring langchain and their extras), and `import assistant` stays light.
 
 
 def extractive(assistant: "Assistant") -> Answerer:
     from assistant.ranker.extractive import ExtractiveAnswerer
-    from assistant.retrieval.hybrid import HybridRetriever
 
     lexical = assistant.lexical
     lexical.ensure(assistant.store)
@@ -128,7 +130,6 @@ def extractive(assistant: "Assistant") -> Answerer:
 def span_reader(assistant: "Assistant") -> Answerer:
     from assistant.reading.answerer import ReaderAnswerer
     from assistant.reading.read import SPAN_READER_FILE, SpanReader
-    from assistant.retrieval.hybrid import HybridRetriever
 
     if not SpanReader.available():
         raise ConfigError(f"The reader model {SPAN_READER_FILE} is missing: reinstall the package, or train it with "

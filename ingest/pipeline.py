@@ -34,7 +34,7 @@ from tqdm import tqdm
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings
 from assistant.models.embedding import Embedder
-from assistant.storage.store import ChunkStore, SourceRecord
+from assistant.storage.store import ChunkStore, SourceRecord, _source_record
 from ingest.articles import Article
 from ingest.chunking import Chunk, Chunker
 from ingest.decoding import LoadError
@@ -416,8 +416,6 @@ class _Run:
 
     def _promote(self, article_id: str, remaining: list[tuple[str, dict]]) -> None:
         """The stored copy was removed: the first remaining duplicate becomes the one cited."""
-        from assistant.storage.store import _source_record
-
         new_canonical = _source_record(*remaining[0])
         promoted = [
             SourceRecord(

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 
+from assistant.api import Assistant
 from assistant.core.errors import AssistantError, InputError
 from assistant.core.naming import NAME_RULE, name_problem
 from assistant.storage.collections import CollectionInfo, collection_names
 from ingest.uploads import UPLOAD_TYPES, ingest_uploads
 from ui import render
 from ui.session import ChatSession
-
-if TYPE_CHECKING:
-    from assistant.api import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +42,6 @@ class AssistantPool:
 
     def get(self, name: str | None) -> "Assistant":
         """The Assistant of collection `name` (None: the page's own); InputError when there is no such collection."""
-        from assistant.api import Assistant
-
         name = name or self.default
         if name == self.default:
             return self.base

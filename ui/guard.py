@@ -336,7 +336,7 @@ def _replay(body: bytes) -> Receive:
 
 async def _form_user(scope: Scope, body: bytes) -> str:
     """The user name in a login form (urlencoded or multipart), cut to 100 characters; "?" when unreadable."""
-    from starlette.requests import Request
+    from starlette.requests import Request  # the ui extra; the command line imports this module without it
 
     try:
         form = await Request({**scope, "type": "http"}, _replay(body)).form()

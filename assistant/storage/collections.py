@@ -19,6 +19,7 @@ from typing import Any
 
 from assistant.core.errors import InputError
 from assistant.core.naming import SOURCES_SUFFIX, check_name, name_problem
+from assistant.storage.store import ChunkStore, pages
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,6 @@ def exists(client, name: str) -> bool:
 
 def collection_info(client, name: str) -> CollectionInfo:
     """Articles, chunks, date range and embedding model of collection `name`, read from what it stores."""
-    from assistant.storage.store import pages
-
     chunks, sources = _pair(client, name)
     articles, dates = 0, []
     for batch in pages(sources, include=["metadatas"]):
@@ -76,8 +75,6 @@ def list_collections(client) -> list[CollectionInfo]:
 
 def create_collection(client, name: str, signature: dict[str, Any]) -> CollectionInfo:
     """A new, empty collection recording `signature` (the model and chunker it will be built with)."""
-    from assistant.storage.store import ChunkStore
-
     check_name(name)
     if exists(client, name):
         raise InputError(f"A collection named {name!r} exists already; pick another name.")
@@ -105,8 +102,6 @@ def rename_collection(client, old: str, new: str) -> None:
 
 def delete_collection(client, name: str) -> None:
     """Delete collection `name` (its chunks and its source records)."""
-    from assistant.storage.store import ChunkStore
-
     _pair(client, name)
     ChunkStore.drop_collections(client, name)
     log.info("deleted collection %s", name)

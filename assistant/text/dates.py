@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from assistant.text.linguistics import tense
 from assistant.text.terms import NUMBER_WORDS
 
 MONTHS = [
@@ -126,8 +127,6 @@ def _month_number(text: str) -> int:
 def speaks_of_future(sentence: str) -> bool:
     """A sentence about what is to come: future tense ("will resume"), a schedule ("is due to"), or the present
     tense of a plan ("the ferry stops at the end of April"); spaCy's tagger decides (assistant.text.linguistics)."""
-    from assistant.text.linguistics import tense
-
     return tense(sentence) in ("future", "present")
 
 
