@@ -6,9 +6,9 @@
     answer = a.ask("When did Lavrov visit Pakistan?")
 """
 
-from assistant.answer import Answer, Citation, Passage
 from assistant.api import Assistant
-from assistant.errors import AssistantError
-from assistant.settings import Settings
+from assistant.core.answer import Answer, Citation, Passage
+from assistant.core.errors import AssistantError
+from assistant.core.settings import Settings
 
 __all__ = ["Answer", "Assistant", "AssistantError", "Citation", "Passage", "Settings"]

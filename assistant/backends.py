@@ -26,8 +26,9 @@ import logging
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol, runtime_checkable
 
-from assistant.answer import Answer, Passage
-from assistant.errors import BackendError, ConfigError
+from assistant.core.answer import Answer, Passage
+from assistant.core.errors import BackendError, ConfigError
+from assistant.retrieval.hybrid import HybridRetriever
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
@@ -110,11 +111,12 @@ def _package(entry: EntryPoint) -> str:
 
 
 # ---- the built-in factories (registered in pyproject.toml) ----------------------------------------------------
+# Each imports its answerer when it is called, as an entry point is loaded only when named: a process loads the
+# backend it uses (the LLM ones bring langchain and their extras), and `import assistant` stays light.
 
 
 def extractive(assistant: "Assistant") -> Answerer:
-    from assistant.extractive import ExtractiveAnswerer
-    from assistant.retrieval import HybridRetriever
+    from assistant.ranker.extractive import ExtractiveAnswerer
 
     lexical = assistant.lexical
     lexical.ensure(assistant.store)
@@ -127,7 +129,6 @@ def extractive(assistant: "Assistant") -> Answerer:
 def span_reader(assistant: "Assistant") -> Answerer:
     from assistant.reading.answerer import ReaderAnswerer
     from assistant.reading.read import SPAN_READER_FILE, SpanReader
-    from assistant.retrieval import HybridRetriever
 
     if not SpanReader.available():
         raise ConfigError(f"The reader model {SPAN_READER_FILE} is missing: reinstall the package, or train it with "
@@ -151,14 +152,14 @@ def llamacpp(assistant: "Assistant") -> Answerer:
 
 
 def overlap(assistant: "Assistant") -> Answerer:
-    from assistant.baseline import OverlapAnswerer
+    from assistant.ranker.baseline import OverlapAnswerer
 
     return OverlapAnswerer()
 
 
 def _sentence_reader():
     """The fine-tuned sentence reader's embed function; None (with a warning) when its model file is missing."""
-    from assistant.reader import READER_FILE, Reader
+    from assistant.models.reader import READER_FILE, Reader
 
     if not Reader.available():
         log.warning("reader model %s is missing: answers fall back to the base model's similarity (less accurate); "

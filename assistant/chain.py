@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnablePassthrough
 
-from assistant.answer import Answer
-from assistant.errors import BackendError
-from assistant.retrieval import HybridRetriever
-from assistant.retriever import ArticleRetriever, document_to_passage, passage_to_document
+from assistant.core.answer import Answer
+from assistant.core.errors import BackendError
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.retriever import ArticleRetriever, document_to_passage, passage_to_document
 
 if TYPE_CHECKING:
     from assistant.api import Assistant

@@ -6,9 +6,7 @@ Errors meant for users (AssistantError) print their message and exit 1; with
 
 from __future__ import annotations
 
-import functools
 import json
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -16,32 +14,15 @@ from pathlib import Path
 import click
 
 from assistant.backends import BUILTIN_BACKENDS
-from assistant.errors import AssistantError, InputError
-from assistant.settings import Settings
-from assistant.timeframe import parse_day
-
-
-def _fail(message: str) -> None:
-    click.secho(f"Error: {message}", fg="red", err=True)
-    sys.exit(1)
-
-
-def user_errors(command):
-    """Show AssistantError messages, not tracebacks; re-raise with --debug so bugs never hide."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        ctx = click.get_current_context()
-        try:
-            return command(*args, **kwargs)
-        except AssistantError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            _fail("interrupted")
-
-    return wrapper
+from assistant.cli_common import _assistant, user_errors
+from assistant.cli_eval import eval_command
+from assistant.cli_ui import ui_command
+from assistant.core.answer import Answer
+from assistant.core.errors import InputError
+from assistant.core.settings import Settings
+from assistant.doctor import describe, report
+from assistant.text.timeframe import parse_day
+from assistant.timeline import build_timeline
 
 
 def _date(value: str | None) -> date | None:
@@ -113,24 +94,6 @@ def main(ctx: click.Context, data_dir, chroma_url, collection, config_file, log_
     ctx.obj["config_file"] = config_file
 
 
-def _settings(ctx: click.Context) -> Settings:
-    try:
-        settings = Settings.load(ctx.obj["config_file"], **ctx.obj["overrides"])
-    except AssistantError as exc:
-        _fail(str(exc))
-    level = getattr(logging, settings.log_level.upper(), logging.WARNING)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(level)  # it sets itself to DEBUG on import, which the root handler would print
-    return settings
-
-
-def _assistant(ctx: click.Context, **overrides):
-    from assistant.api import Assistant
-
-    settings = _settings(ctx)
-    return Assistant(settings=settings.replace(**overrides))
-
-
 @main.command()
 @click.argument("path", type=click.Path())
 @click.option("--sync", is_flag=True, help="Also delete stored articles whose files are gone.")
@@ -189,8 +152,6 @@ def ask(ctx, question, k, as_json, mode, date_from, date_to, source, as_of, back
 
 def _stream_answer(events):
     """Echo streamed pieces to stdout as they come; return the final Answer (printed afterwards when it differs)."""
-    from assistant.answer import Answer
-
     draft: list[str] = []
     for event in events:
         if isinstance(event, Answer):
@@ -234,8 +195,6 @@ def _print_answer(answer, text: bool = True) -> None:
 @user_errors
 def timeline(ctx, topic, date_from, date_to, source, as_json, out_file) -> None:
     """The dated events the articles report about TOPIC, in order, each cited."""
-    from assistant.timeline import build_timeline
-
     with _assistant(ctx) as assistant:
         assistant.ensure_collection()
         result = build_timeline(assistant, topic, _date(date_from), _date(date_to), source)
@@ -362,16 +321,12 @@ def doctor(as_json) -> None:
 
     The advisories come from a list kept in this repository (assistant/advisories.toml), not from an online audit.
     """
-    from assistant.doctor import describe, report
-
     data = report()
     click.echo(json.dumps(data, indent=2) if as_json else describe(data))
 
 
-from assistant.cli_eval import eval_command  # noqa: E402  (registered after main exists)
-
 main.add_command(eval_command)
-
-from assistant.cli_ui import ui_command  # noqa: E402  (registered after main exists)
-
 main.add_command(ui_command)
+
+if __name__ == "__main__":  # python -m assistant.cli
+    main()

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable
+
 import click
 
-from assistant.cli import _assistant, _fail, user_errors
+from assistant.cli_common import _assistant, _fail, _settings, user_errors
+from assistant.core.answer import Answer
+from assistant.core.errors import InputError
+from assistant.evaluation import evaluate, parse_configs
+from assistant.evaluation.metrics import contains_answer
+from assistant.evaluation.report import failures, metric_rows, pyplot, write_report
+from assistant.history import Feedback, History
 
 THRESHOLDS = {
     "min_accuracy": ("accuracy", "answer accuracy"),
@@ -13,6 +24,8 @@ THRESHOLDS = {
     "min_refusal": ("refusal_recall", "unanswerable questions refused"),
     "max_false_refusal": ("false_refusal_rate", "answerable questions refused"),
 }
+
+_MARKER = re.compile(r"\s*\[\d{1,3}\]")
 
 
 @click.command("eval")
@@ -42,8 +55,6 @@ def eval_command(ctx, questions, corpus, k, out_dir, compare, quiet, ignore_as_o
 
     With --from-feedback OUT.jsonl, write the chat page's thumbs up/down as a question set instead
     (run it afterwards with `assistant eval OUT.jsonl`)."""
-    from assistant.evaluation import evaluate, parse_configs
-    from assistant.evaluation.report import failures, metric_rows, pyplot, write_report
 
     if feedback_out:
         _write_feedback(ctx, feedback_out)
@@ -80,11 +91,6 @@ def eval_command(ctx, questions, corpus, k, out_dir, compare, quiet, ignore_as_o
 def _write_feedback(ctx, out: str) -> None:
     """The stored feedback as a question set; a thumbs-down whose correct answer no cited passage says gets the
     articles whose retrieved passages say it as gold (the store is opened only then)."""
-    from assistant.cli import _settings
-    from assistant.errors import InputError
-    from assistant.evaluation.metrics import contains_answer
-    from assistant.history import History, feedback_question_set, write_question_set
-
     settings = _settings(ctx)
     feedback = History.in_data_dir(settings.data_dir).feedback()
     if not feedback:
@@ -111,6 +117,59 @@ def _write_feedback(ctx, out: str) -> None:
     path = write_question_set(entries, out)
     click.echo(f"wrote {len(entries)} question{'s' if len(entries) != 1 else ''} from {len(feedback)} rating"
                f"{'s' if len(feedback) != 1 else ''} to {path} (run it with `assistant eval {path}`)")
+
+
+def shown_answer(answer: Answer) -> str:
+    """The form of an answer to expect again: its short answer, else its text without the [n] markers."""
+    return answer.short_answer or _MARKER.sub("", answer.text).strip()
+
+
+def feedback_question_set(feedback: list[Feedback],
+                          find_gold: Callable[[str, str, dict[str, Any]], list[str]] | None = None
+                          ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Ratings as question-set entries (assistant.evaluation.questions format), and why any were left out.
+
+    Thumbs up on an answer: the answer shown is expected again (its short answer, or a correct answer given
+    with the rating) and its cited sources are the gold articles. Thumbs up on a refusal: the question is one the
+    collection cannot answer (no answers, no gold). Thumbs down with a correct answer: that answer is expected; the
+    gold articles are the cited ones that say it, else those `find_gold(question, answer, options)` finds.
+    Thumbs down without one says only that the answer was wrong, so it is left out, as is an entry without gold.
+    The question is the one actually asked of the collection (a follow-up with the context it was read with);
+    `as_of` is kept, other filters are not part of a question set.
+    """
+    entries, skipped = [], []
+    for item in feedback:
+        answer, correction = item.answer, item.correction
+        entry: dict[str, Any] = {"id": f"feedback-{item.id}", "question": item.standalone}
+        cited = list(dict.fromkeys(c.source for c in answer.citations))
+        if item.rating > 0 and answer.refused and not correction:
+            entry.update(answers=[], gold=[])
+        elif item.rating > 0:
+            entry.update(answers=[correction or shown_answer(answer)], gold=cited)
+        elif correction:
+            gold = [c.source for c in answer.citations if contains_answer(c.passage, correction)]
+            if not gold and find_gold is not None:
+                gold = find_gold(item.standalone, correction, item.options)
+            entry.update(answers=[correction], gold=list(dict.fromkeys(gold)))
+        else:
+            skipped.append(f"{entry['id']}: thumbs down without a correct answer ({item.question!r})")
+            continue
+        if entry["answers"] and not entry["gold"]:
+            skipped.append(f"{entry['id']}: no article found that says {entry['answers'][0]!r} ({item.question!r})")
+            continue
+        if item.options.get("as_of"):
+            entry["as_of"] = item.options["as_of"]
+        entry["rating"] = "up" if item.rating > 0 else "down"
+        entries.append(entry)
+    return entries, skipped
+
+
+def write_question_set(entries: list[dict[str, Any]], path: str | Path) -> Path:
+    """Write entries as JSONL (one question per line)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
+    return path
 
 
 def _check(result, thresholds: dict) -> list[str]:

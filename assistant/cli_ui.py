@@ -6,8 +6,12 @@ from pathlib import Path
 
 import click
 
-from assistant.extras import require
-from assistant.net import is_loopback
+from assistant.api import SEEDS_DIR
+from assistant.cli_common import _assistant, user_errors
+from assistant.core.errors import ConfigError
+from assistant.core.extras import require
+from assistant.core.net import is_loopback
+from assistant.evaluation.questions import load_questions
 from ui.guard import NO_LOGIN_REFUSED, auth_from_env
 
 EXAMPLE_COUNT = 3
@@ -16,9 +20,6 @@ EXAMPLE_COUNT = 3
 def example_questions(assistant, explicit: str | None = None, count: int = EXAMPLE_COUNT) -> list[str]:
     """The first `count` answerable questions of a question set: the one given, else the seeds' when the
     collection is the bundled seeds, else data_dir/questions.jsonl; [] when there is none."""
-    from assistant.api import SEEDS_DIR
-    from assistant.evaluation.questions import load_questions
-
     path = Path(explicit) if explicit else None
     if path is not None and path.is_dir():
         path = path / "questions.jsonl"
@@ -68,16 +69,11 @@ def ui_command(ctx, host, port, examples_path, insecure_no_login, allowed_hosts)
     one unless --insecure-no-login is given. The default store gets the bundled seeds first when it is empty;
     another empty store is an error: run `assistant ingest PATH` first.
     """
-    from assistant.cli import user_errors  # here, not at the top: assistant.cli imports this module
-
     user_errors(_serve)(ctx, host, port, examples_path, insecure_no_login, allowed_hosts)
 
 
 def _serve(ctx, host: str, port: int, examples_path: str | None, insecure_no_login: bool = False,
            allowed_hosts: tuple[str, ...] = ()) -> None:
-    from assistant.cli import _assistant
-    from assistant.errors import ConfigError
-
     auth = auth_from_env()
     if not is_loopback(host) and auth is None:
         if not insecure_no_login:

@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from assistant.answer import Answer
-from assistant.question import MAX_QUESTION_CHARS, check_question
-from assistant.terms import STOP_WORDS
+from assistant.core.answer import Answer
+from assistant.text.question import MAX_QUESTION_CHARS, check_question
+from assistant.text.terms import STOP_WORDS
 
 if TYPE_CHECKING:
     from assistant.api import Assistant

@@ -9,6 +9,9 @@ import tomllib
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
 PACKAGES = ("news-assistant", "gradio", "chromadb", "torch", "onnxruntime", "spacy", "transformers", "langchain-core",
             "sentence-transformers", "tiktoken")
 ADVISORIES_FILE = "advisories.toml"
@@ -33,8 +36,6 @@ class Advisory:
             return None
         if not self.affected:
             return True
-        from packaging.specifiers import SpecifierSet
-        from packaging.version import InvalidVersion, Version
 
         try:
             return SpecifierSet(self.affected).contains(Version(version), prereleases=True)

@@ -5,7 +5,7 @@
     turn_id = history.add_turn(cid, turn, {"as_of": "2021-09-20"})
     history.conversations(owner); history.load(cid, owner); history.rename(...); history.delete(...)
     history.rate(turn_id, +1, correction=None)               # thumbs up / down, optional correct answer
-    feedback_question_set(history.feedback())                # -> entries for a question set (see below)
+    history.feedback()                                       # -> a question set: `assistant eval --from-feedback`
 
 `owner` is whoever a conversation belongs to: the page uses a random id kept in the browser, so a reload or a
 restart finds the same conversations; one owner never sees or changes another's. Tables: `conversations`,
@@ -20,7 +20,6 @@ A connection is opened per call: the page's handlers run on several threads, and
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import sqlite3
 import uuid
@@ -28,16 +27,15 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
-from assistant.answer import Answer
 from assistant.conversation import Turn
-from assistant.errors import InputError
+from assistant.core.answer import Answer
+from assistant.core.errors import InputError
 
 FILE_NAME = "history.sqlite3"
 TITLE_CHARS = 80
 MAX_CORRECTION_CHARS = 500
-_MARKER = re.compile(r"\s*\[\d{1,3}\]")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -324,58 +322,3 @@ def conversation_markdown(conversation: StoredConversation) -> str:
         for c in turn.answer.citations:
             lines += [f"[{c.number}] {c.title} ({c.date or 'undated'}) — `{c.source}`", "", f"> {c.quote}", ""]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def shown_answer(answer: Answer) -> str:
-    """The form of an answer to expect again: its short answer, else its text without the [n] markers."""
-    return answer.short_answer or _MARKER.sub("", answer.text).strip()
-
-
-def feedback_question_set(feedback: list[Feedback],
-                          find_gold: Callable[[str, str, dict[str, Any]], list[str]] | None = None
-                          ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Ratings as question-set entries (assistant.evaluation.questions format), and why any were left out.
-
-    Thumbs up on an answer: the answer shown is expected again (its short answer, or a correct answer given
-    with the rating) and its cited sources are the gold articles. Thumbs up on a refusal: the question is one the
-    collection cannot answer (no answers, no gold). Thumbs down with a correct answer: that answer is expected; the
-    gold articles are the cited ones that say it, else those `find_gold(question, answer, options)` finds.
-    Thumbs down without one says only that the answer was wrong, so it is left out, as is an entry without gold.
-    The question is the one actually asked of the collection (a follow-up with the context it was read with);
-    `as_of` is kept, other filters are not part of a question set.
-    """
-    from assistant.evaluation.metrics import contains_answer
-
-    entries, skipped = [], []
-    for item in feedback:
-        answer, correction = item.answer, item.correction
-        entry: dict[str, Any] = {"id": f"feedback-{item.id}", "question": item.standalone}
-        cited = list(dict.fromkeys(c.source for c in answer.citations))
-        if item.rating > 0 and answer.refused and not correction:
-            entry.update(answers=[], gold=[])
-        elif item.rating > 0:
-            entry.update(answers=[correction or shown_answer(answer)], gold=cited)
-        elif correction:
-            gold = [c.source for c in answer.citations if contains_answer(c.passage, correction)]
-            if not gold and find_gold is not None:
-                gold = find_gold(item.standalone, correction, item.options)
-            entry.update(answers=[correction], gold=list(dict.fromkeys(gold)))
-        else:
-            skipped.append(f"{entry['id']}: thumbs down without a correct answer ({item.question!r})")
-            continue
-        if entry["answers"] and not entry["gold"]:
-            skipped.append(f"{entry['id']}: no article found that says {entry['answers'][0]!r} ({item.question!r})")
-            continue
-        if item.options.get("as_of"):
-            entry["as_of"] = item.options["as_of"]
-        entry["rating"] = "up" if item.rating > 0 else "down"
-        entries.append(entry)
-    return entries, skipped
-
-
-def write_question_set(entries: list[dict[str, Any]], path: str | Path) -> Path:
-    """Write entries as JSONL (one question per line)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
-    return path

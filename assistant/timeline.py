@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer import Citation, Passage
-from assistant.dates import MONTHS, find_time_expressions
-from assistant.terms import terms
-from assistant.timeframe import day_or_none, parse_day
-from ingest.sentences import split_sentences
+from assistant.core.answer import Citation, Passage
+from assistant.text.dates import MONTHS, find_time_expressions
+from assistant.text.sentences import split_sentences
+from assistant.text.terms import terms
+from assistant.text.timeframe import day_or_none, parse_day
 
 if TYPE_CHECKING:
     from assistant.api import Assistant

@@ -38,7 +38,7 @@ from benchmarks.common import (
 def child_project(data: Path, corpus: Path, backend: str | None) -> None:
     offline()
     from assistant import Assistant
-    from ingest.embedding import Embedder
+    from assistant.models.embedding import Embedder
 
     shutil.rmtree(data, ignore_errors=True)
     started = time.perf_counter()

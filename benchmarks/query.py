@@ -67,7 +67,7 @@ def _noisy(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _all_of(collection, include: list[str], page: int = 5000):
-    from assistant.store import pages
+    from assistant.storage.store import pages
 
     return pages(collection, include, page)
 
@@ -92,7 +92,7 @@ def _exact_recall(collection, queries: np.ndarray, k: int = 10) -> float:
 
 def build_project_big(source: Path, target: Path, target_chunks: int) -> dict:
     from assistant import Assistant
-    from assistant.store import SourceRecord
+    from assistant.storage.store import SourceRecord
 
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("bm25", "store.lock"))
@@ -170,22 +170,22 @@ def build_naive_big(source: Path, target: Path, target_chunks: int) -> dict:
 # ---- measuring -----------------------------------------------------------------------------------------
 
 RETRIEVE_ROWS = [
-    ("retrieve (total)", "assistant/retrieval.py", "retrieve"),
-    ("  query embedding", "ingest/embedding.py", "embed_query"),
-    ("  Chroma dense query", "assistant/store.py", "query"),
-    ("  revision check (BM25 up to date?)", "assistant/store.py", "revision"),
-    ("  BM25 search", "assistant/lexical.py", "search"),
-    ("  fetch BM25-only chunks", "assistant/store.py", "get_chunks"),
+    ("retrieve (total)", "assistant/retrieval/hybrid.py", "retrieve"),
+    ("  query embedding", "assistant/models/embedding.py", "embed_query"),
+    ("  Chroma dense query", "assistant/storage/store.py", "query"),
+    ("  revision check (BM25 up to date?)", "assistant/storage/store.py", "revision"),
+    ("  BM25 search", "assistant/retrieval/lexical.py", "search"),
+    ("  fetch BM25-only chunks", "assistant/storage/store.py", "get_chunks"),
 ]
 ANSWER_ROWS = [
-    ("answer (total, after retrieval)", "assistant/extractive.py", "answer"),
-    ("  expand: chunks of the top 3 articles", "assistant/store.py", "article_chunks"),
-    ("  sentence features", "assistant/extractive.py", "features"),
-    ("    model inference for ~64 sentences", "ingest/embedding.py", "_embed"),
-    ("    word terms (terms/words)", "assistant/terms.py", "terms"),
-    ("    answer-type spans (best_option)", "assistant/extractive.py", "best_option"),
-    ("  sentence splitting", "ingest/sentences.py", "split_sentences"),
-    ("  question analysis", "assistant/question.py", "analyse"),
+    ("answer (total, after retrieval)", "assistant/ranker/extractive.py", "answer"),
+    ("  expand: chunks of the top 3 articles", "assistant/storage/store.py", "article_chunks"),
+    ("  sentence features", "assistant/ranker/extractive.py", "features"),
+    ("    model inference for ~64 sentences", "assistant/models/embedding.py", "_embed"),
+    ("    word terms (terms/words)", "assistant/text/terms.py", "terms"),
+    ("    answer-type spans (best_option)", "assistant/ranker/extractive.py", "best_option"),
+    ("  sentence splitting", "assistant/text/sentences.py", "split_sentences"),
+    ("  question analysis", "assistant/text/question.py", "analyse"),
 ]
 
 
@@ -201,7 +201,7 @@ def _profile_rows(profile: cProfile.Profile, questions: int, table: list[tuple[s
 def child_project(data: Path, scale: str) -> None:
     offline()
     from assistant import Assistant
-    from assistant.lexical import LexicalIndex
+    from assistant.retrieval.lexical import LexicalIndex
 
     questions = _questions()
     assistant = Assistant(data_dir=data)

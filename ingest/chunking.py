@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
-from ingest.sentences import Span, split_sentences
+from assistant.text.sentences import Span, split_sentences
 
 _WORD = re.compile(r"\S+")
 _UP_TO_LAST_SPACE = re.compile(r".*\s", re.DOTALL)

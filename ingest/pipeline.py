@@ -11,7 +11,7 @@ has a time budget (`file_time_budget_seconds`), looked at between those stages a
 embedding; a file over it is reported as failed and the run goes on.
 
 An article is whole or invisible: its chunks are written first and its source record, the commit mark, after
-them (assistant/store.py). A run that is killed in between leaves chunks no source record names; readers ignore
+them (assistant/storage/store.py). A run that is killed in between leaves chunks no source record names; readers ignore
 them, and the next run deletes them before it writes (reported as `orphans_removed`, logged at WARNING).
 """
 
@@ -31,14 +31,14 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from assistant.errors import InputError
-from assistant.settings import Settings
-from assistant.store import ChunkStore, SourceRecord
+from assistant.core.errors import InputError
+from assistant.core.settings import Settings
+from assistant.models.embedding import Embedder
+from assistant.storage.store import ChunkStore, SourceRecord, _source_record
 from ingest.articles import Article
 from ingest.chunking import Chunk, Chunker
 from ingest.decoding import LoadError
 from ingest.discover import Discovery, discover
-from ingest.embedding import Embedder
 from ingest.loaders import load_bytes
 from ingest.summary import IngestSummary
 
@@ -416,8 +416,6 @@ class _Run:
 
     def _promote(self, article_id: str, remaining: list[tuple[str, dict]]) -> None:
         """The stored copy was removed: the first remaining duplicate becomes the one cited."""
-        from assistant.store import _source_record
-
         new_canonical = _source_record(*remaining[0])
         promoted = [
             SourceRecord(

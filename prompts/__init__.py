@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from assistant.errors import ConfigError
-
 PROMPTS_DIR = Path(__file__).resolve().parent
 SUFFIX = ".txt"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -33,8 +31,11 @@ _VARIABLE = re.compile(r"^[a-z_][a-z0-9_]*$")
 __all__ = ["PROMPTS_DIR", "Prompt", "PromptError", "load", "names"]
 
 
-class PromptError(ConfigError):
-    """A prompt file is missing or malformed, or was rendered with the wrong variables."""
+class PromptError(ValueError):
+    """A prompt file is missing or malformed, or was rendered with the wrong variables.
+
+    This package imports nothing of the project; the library raises it on as a ConfigError, a user error
+    (assistant.llm.prompting.prompt_errors)."""
 
 
 @dataclass(frozen=True)

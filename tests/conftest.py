@@ -109,7 +109,7 @@ def _test_env(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="session")
 def embedder():
-    from ingest.embedding import Embedder
+    from assistant.models.embedding import Embedder
 
     return Embedder.shared()
 

@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 
 from assistant import Answer, Citation, Passage
-from assistant.dates import at_granularity, find_time_expressions
-from assistant.errors import InputError
-from assistant.question import analyse
+from assistant.core.errors import InputError
+from assistant.text.dates import at_granularity, find_time_expressions
+from assistant.text.question import analyse
 
 from conftest import LAVROV_Q, SEED_SOURCE
 
@@ -276,6 +276,6 @@ def test_analyse_head_stems():
 
 
 def test_places_before_based():
-    from assistant.spans import places
+    from assistant.ranker.spans import places
 
     assert [p.text for p in places("Shares in Bracknell-based Exel rose.")] == ["Bracknell"]

@@ -12,10 +12,10 @@ from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, e
 import pytest
 from click.testing import CliRunner
 
-from assistant.answer import Answer
 from assistant.backends import BUILTIN_BACKENDS, ENTRY_POINT_GROUP, Answerer, backend_names, make_answerer, registered
 from assistant.cli import main
-from assistant.errors import BackendError, ConfigError
+from assistant.core.answer import Answer
+from assistant.core.errors import BackendError, ConfigError
 
 from conftest import LAVROV_Q, write_folder
 

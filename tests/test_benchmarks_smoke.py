@@ -20,8 +20,8 @@ BBC = REPO.parent / "shared" / "corpora" / "bbc"
 
 
 def test_the_default_backend_agrees_with_torch(embedder):
-    from ingest.embedding import Embedder
-    from ingest.sentences import split_sentences
+    from assistant.models.embedding import Embedder
+    from assistant.text.sentences import split_sentences
 
     text = SEED_FILE.read_text(encoding="utf-8")
     sentences = [text[s.start:s.end] for s in split_sentences(text)][:40]

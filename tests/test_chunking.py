@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from assistant.text.sentences import split_sentences
+from assistant.text.tokens import count_tokens
 from ingest.chunking import Chunker
-from ingest.sentences import split_sentences
-from ingest.tokens import count_tokens
 
 from conftest import SEED_FILE
 

@@ -121,7 +121,7 @@ def test_store_in_use_is_an_error_not_a_traceback(tmp_path, monkeypatch):
     """Another process holds the store (Assistants of one process share it): one line, no traceback."""
     import sys
 
-    monkeypatch.setattr("assistant.chroma_client.LOCK_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr("assistant.storage.chroma_client.LOCK_WAIT_SECONDS", 0.2)
     data = tmp_path / "data"
     data.mkdir()
     holder = subprocess.Popen(

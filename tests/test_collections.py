@@ -1,5 +1,6 @@
-"""Named collections (assistant.collections, Assistant.collections/create/rename/delete, `assistant collections`),
-uploads staged from files and zips (ingest.uploads: traversal, links, bombs), and the "store in use" message.
+"""Named collections (assistant.storage.collections, Assistant.collections/create/rename/delete,
+`assistant collections`), uploads staged from files and zips (ingest.uploads: traversal, links, bombs), and the "store
+in use" message.
 
 Real Chroma in a temp dir and the real embedding model; each collection holds a made-up article or two.
 """
@@ -16,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.collections import NAME_RULE, name_problem
 from assistant.conversation import Turn
-from assistant.errors import ConfigError, InputError, StoreInUseError
+from assistant.core.errors import ConfigError, InputError, StoreInUseError
+from assistant.core.naming import NAME_RULE, name_problem
 from assistant.history import History
 from ingest.uploads import extract_zip, ingest_uploads, stage
 

@@ -6,8 +6,8 @@ import pytest
 
 from assistant.api import SEEDS_DIR
 from assistant.conversation import Conversation, condense, needs_context, topic_words
-from assistant.errors import InputError
-from assistant.question import MAX_QUESTION_CHARS
+from assistant.core.errors import InputError
+from assistant.text.question import MAX_QUESTION_CHARS
 
 LAVROV = "When did Lavrov visit Pakistan?"
 

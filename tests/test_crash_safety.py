@@ -25,10 +25,10 @@ from click.testing import CliRunner
 
 from assistant import Assistant
 from assistant.cli import main
-from assistant.errors import EmptyStoreError
-from assistant.retrieval import HybridRetriever
-from assistant.settings import Settings
-from assistant.store import ChunkStore
+from assistant.core.errors import EmptyStoreError
+from assistant.core.settings import Settings
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.storage.store import ChunkStore
 
 from conftest import LAVROV_Q, SEED_SOURCE
 

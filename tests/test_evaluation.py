@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.errors import QuestionSetError
+from assistant.core.errors import QuestionSetError
 from assistant.evaluation import load_questions, parse_configs
 from assistant.evaluation.metrics import contains_answer, first_relevant_rank, ndcg, normalise, token_f1
 
@@ -172,7 +172,7 @@ def test_parse_configs():
         ("bm25", "bm25", None),
         ("bm25-k1", "bm25", 1),
     ]
-    from assistant.errors import InputError
+    from assistant.core.errors import InputError
 
     with pytest.raises(InputError, match="Unknown configuration 'gpt'"):
         parse_configs("hybrid,gpt")

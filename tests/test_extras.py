@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.errors import BackendError
+from assistant.core.errors import BackendError
 
 from conftest import free_port
 

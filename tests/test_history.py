@@ -9,12 +9,13 @@ import sqlite3
 
 import pytest
 
-from assistant.answer import Answer, Citation
-from assistant.confidence import bins_from_rows, describe, for_answer
+from assistant.cli_eval import feedback_question_set, write_question_set
 from assistant.conversation import Conversation, Turn
-from assistant.errors import InputError
+from assistant.core.answer import Answer, Citation
+from assistant.core.errors import InputError
 from assistant.evaluation.questions import load_questions
-from assistant.history import History, conversation_markdown, feedback_question_set, write_question_set
+from assistant.history import History, conversation_markdown
+from assistant.ranker.confidence import bins_from_rows, describe, for_answer
 from ui import render
 
 PASSAGE = ("Russian Foreign Minister Sergey Lavrov visited Islamabad in April this year. "

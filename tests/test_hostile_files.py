@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.settings import Settings
+from assistant.core.settings import Settings
+from assistant.text.sentences import split_sentences
+from assistant.text.tokens import count_tokens
 from benchmarks.worst_cases import HARBOUR, nested_divs, news_prose
 from ingest.chunking import Chunker
 from ingest.html_text import visible_text
-from ingest.sentences import split_sentences
-from ingest.tokens import count_tokens
 
 from conftest import write_folder as _folder
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.errors import InputError, StoreMismatchError
+from assistant.core.errors import InputError, StoreMismatchError
 
 from conftest import write_folder as _folder
 
@@ -329,7 +329,8 @@ def test_different_chunker_settings_is_a_mismatch(tmp_path, make_assistant):
 
 
 def test_rebuild_after_changing_chunker_settings(tmp_path, make_assistant, monkeypatch):
-    monkeypatch.setattr("assistant.chroma_client.LOCK_WAIT_SECONDS", 0.5)  # the bug shows as a lock timeout: fail fast
+    # the bug shows as a lock timeout: fail fast
+    monkeypatch.setattr("assistant.storage.chroma_client.LOCK_WAIT_SECONDS", 0.5)
     news = _folder(tmp_path / "news", {"a.txt": GOUDA})
     data = tmp_path / "data"
     first = make_assistant(data)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Passage
-from assistant.errors import BackendError, ConfigError
-from assistant.settings import Settings
+from assistant.core.answer import Passage
+from assistant.core.errors import BackendError, ConfigError
+from assistant.core.settings import Settings
 from tests.conftest import LAVROV_Q, SEED_SOURCE
 
 LAVROV_SENTENCE = "Russian Foreign Minister Sergey Lavrov visited Islamabad in April this year"
@@ -188,7 +188,7 @@ def test_article_text_is_cleaned_before_it_is_fenced():
 
 def test_passages_are_packed_into_the_window_minus_the_answer(seed_passages):
     from assistant.llm.prompting import PromptBuilder
-    from ingest.tokens import count_tokens
+    from assistant.text.tokens import count_tokens
 
     roomy = PromptBuilder(4096, 256).build(LAVROV_Q, seed_passages)
     assert len(roomy.passages) == len(seed_passages) and roomy.left_out == 0
@@ -298,7 +298,7 @@ def test_refusal_word_and_markup_in_the_output(checker, seed_passages):
 
 
 def test_the_chat_marks_unsupported_sentences_and_counts_removed_ones():
-    from assistant.answer import Answer
+    from assistant.core.answer import Answer
     from ui.app import answer_html, draft_html
 
     marked = Answer(question="q", text="Lavrov visited Islamabad [1]. He flew to <Lahore> [1].", backend="openai",

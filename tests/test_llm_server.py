@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answer, Citation
-from assistant.dates import MONTHS, WEEKDAYS, find_time_expressions
+from assistant.core.answer import Answer, Citation
+from assistant.text.dates import MONTHS, WEEKDAYS, find_time_expressions
 from tests.conftest import LAVROV_Q, REPO, SEED_QUESTIONS, SEEDS, free_port, stop_process
 from tests.test_llm import smollm2_gguf
 
@@ -128,7 +128,7 @@ _TIME_WORDS = {m.title() for m in MONTHS} | {d.title() for d in WEEKDAYS}
 def invented(sentence: str, passages: list[tuple[str, str | None]]) -> list[str]:
     """Names, numbers and dates of `sentence` found in none of its cited passages (nor their resolved dates).
 
-    Written apart from assistant.grounding on purpose: a second reading of "supported".
+    Written apart from assistant.text.grounding on purpose: a second reading of "supported".
     """
     text = re.sub(r"\s*\[\d+\]", "", sentence)
     haystack = " ".join(t for t, _ in passages) + " " + " ".join(
@@ -145,7 +145,7 @@ def invented(sentence: str, passages: list[tuple[str, str | None]]) -> list[str]
 
 def kept_sentences(answer: Answer) -> list[tuple[str, list[tuple[str, str | None]]]]:
     """(sentence, its cited passages) for every sentence of the answer the checker kept as supported."""
-    from assistant.grounding import answer_sentences, citation_numbers
+    from assistant.text.grounding import answer_sentences, citation_numbers
 
     by_number = {c.number: c for c in answer.citations}
     kept = []

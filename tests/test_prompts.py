@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import prompts
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 from prompts import PromptError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ def test_the_bundled_prompts_and_their_variables():
 def test_a_missing_variable_is_an_error_that_names_it():
     with pytest.raises(PromptError, match=r"needs variable\(s\): fence, passages") as caught:
         prompts.load("answer").render(question="When?")
-    assert isinstance(caught.value, ConfigError)  # the CLI shows it as a user error
+    assert isinstance(caught.value, ValueError) and not isinstance(caught.value, ConfigError)  # no project imports
 
 
 def test_an_unexpected_variable_is_an_error_unless_allowed():
@@ -74,6 +74,22 @@ def test_a_prompts_dir_setting_replaces_the_bundled_files(tmp_path, make_assista
     builder = PromptBuilder(2048, 256, prompts_dir=str(tmp_path))
     prompt = builder.build("When?", [])
     assert prompt.messages[0] == ("system", "Custom rules. Refuse with NO_ANSWER.")
+
+
+def test_a_bad_prompt_file_is_a_config_error_for_the_library(tmp_path):
+    """The library raises prompts' own PromptError on as a ConfigError: the command line shows it as a user error."""
+    from assistant.llm.prompting import PromptBuilder
+
+    for name in ("answer", "passage"):
+        (tmp_path / f"{name}.txt").write_text(
+            (prompts.PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    with pytest.raises(ConfigError, match="no prompt named 'system'") as caught:
+        PromptBuilder(2048, 256, prompts_dir=str(tmp_path))
+    assert isinstance(caught.value.__cause__, PromptError)
+    (tmp_path / "system.txt").write_text("Custom rules, no refusal word.", encoding="utf-8")
+    with pytest.raises(ConfigError, match="does not use variable.*refusal"):
+        PromptBuilder(2048, 256, prompts_dir=str(tmp_path)).build("When?", [])
 
 
 def test_no_prompt_text_in_the_llm_code():

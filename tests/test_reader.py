@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.backends import _sentence_reader as _reader
-from assistant.reader import READER_FILE, Reader
+from assistant.models.reader import READER_FILE, Reader
 
 
 def test_reader_ships_with_the_package_and_loads_offline():

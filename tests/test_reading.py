@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from assistant.answer import Passage
+from assistant.core.answer import Passage
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import compose, sentence_around, short_answer, trim_words

@@ -10,7 +10,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 from conftest import write_folder
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 
 from conftest import LAVROV_Q, SEED_SOURCE, SEEDS, free_port, stop_process
 

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from assistant import Assistant, Settings
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 
 
 def _config(tmp_path, body: str):

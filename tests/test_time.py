@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from assistant.dates import find_time_expressions
-from assistant.errors import InputError
-from assistant.timeframe import asks_for_latest, parse_day, question_window
+from assistant.core.errors import InputError
+from assistant.text.dates import find_time_expressions
+from assistant.text.timeframe import asks_for_latest, parse_day, question_window
 from ingest.loaders import load_text
 
 DAY = date(2023, 12, 5)  # a Tuesday

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.reader import Reader
+from assistant.models.reader import Reader
 
 from conftest import REPO, SEED_QUESTIONS, SEEDS
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Answer, Citation
 from assistant.api import SEEDS_DIR
 from assistant.cli_ui import example_questions
 from assistant.conversation import Conversation
-from assistant.errors import ConfigError
+from assistant.core.answer import Answer, Citation
+from assistant.core.errors import ConfigError
 from ui import render
 from ui.app import QUEUE_SIZE, ChatPage, auth_from_env, launch
 

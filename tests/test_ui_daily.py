@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.answer import Answer, Citation
 from assistant.cli import main
 from assistant.cli_ui import example_questions
 from assistant.conversation import Turn
+from assistant.core.answer import Answer, Citation
 from assistant.evaluation.questions import load_questions
 from assistant.history import History
 from ui.app import launch

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.errors import ConfigError
-from assistant.net import is_loopback
+from assistant.core.errors import ConfigError
+from assistant.core.net import is_loopback
 from ui.guard import LoginThrottle, is_own_origin
 
 from conftest import LAVROV_Q, free_port

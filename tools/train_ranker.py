@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant
-from assistant.answer import MAX_ANSWER_WORDS
 from assistant.backends import make_answerer
+from assistant.core.answer import MAX_ANSWER_WORDS
 from assistant.evaluation import load_questions
 from assistant.evaluation.metrics import contains_answer
-from assistant.extractive import CONFIDENCE_SCALE, FEATURES, _compose, confidence_features, quoted_sentences
-from assistant.question import analyse
+from assistant.ranker.extractive import CONFIDENCE_SCALE, FEATURES, _compose, confidence_features, quoted_sentences
+from assistant.text.question import analyse
 
 C_FINAL = 3.0  # regularisation chosen by the cross-validation printed below
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)

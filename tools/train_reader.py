@@ -1,4 +1,4 @@
-"""Fine-tune the reader (assistant/reader.py) on question sets and ship it as assistant/models/reader-int8.onnx.
+"""Fine-tune the reader (assistant/models/reader.py) on question sets and ship it as assistant/models/reader-int8.onnx.
 
     python tools/train_reader.py DATA_DIR QUESTIONS.jsonl [MORE.jsonl ...]
 
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant
-from assistant.extractive import FEATURES
-from assistant.reader import READER_FILE
-from ingest.embedding import export_onnx, model_path
+from assistant.models.embedding import export_onnx, model_path
+from assistant.models.reader import READER_FILE
+from assistant.ranker.extractive import FEATURES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_ranker import Group, collect, folds, trainable  # noqa: E402  (a sibling script, not a package)

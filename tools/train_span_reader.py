@@ -210,7 +210,7 @@ def collate(feats, index: list[int]):
 
 
 def _base_path() -> Path:
-    from ingest.embedding import model_path
+    from assistant.models.embedding import model_path
 
     return model_path()
 
@@ -315,7 +315,7 @@ def export(work: Path, model_out: Path = SPAN_READER_FILE) -> None:
     import torch
     from transformers import AutoModelForQuestionAnswering
 
-    from ingest.embedding import export_module_int8
+    from assistant.models.embedding import export_module_int8
 
     state = torch.load(work / "checkpoint.pt", weights_only=False)
     model = AutoModelForQuestionAnswering.from_pretrained(str(_base_path()), attn_implementation="eager")

@@ -1,5 +1,5 @@
 """The Gradio chat page. It only renders: asking and follow-up context belong to assistant.conversation, saved
-conversations and feedback to assistant.history, confidence words to assistant.confidence.
+conversations and feedback to assistant.history, confidence words to assistant.ranker.confidence.
 
     demo, url = launch(Assistant(data_dir=...), port=7860)   # serves on loopback, returns at once
     demo.block_thread()                                       # or demo.close()
@@ -22,6 +22,7 @@ import logging
 import re
 import secrets
 import sqlite3
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
@@ -29,13 +30,16 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import gradio as gr
 from starlette.middleware import Middleware
 
-from assistant.answer import Answer
-from assistant.confidence import for_answer
 from assistant.conversation import MAX_TURNS, Conversation, Turn
-from assistant.errors import AssistantError, ConfigError, InputError
+from assistant.core.answer import Answer
+from assistant.core.errors import AssistantError, ConfigError, InputError
+from assistant.core.net import is_loopback
 from assistant.history import History, StoredConversation, conversation_markdown, title_for
-from assistant.net import is_loopback
-from assistant.question import MAX_QUESTION_CHARS
+from assistant.llm.text import neutralise_markup
+from assistant.ranker.confidence import for_answer
+from assistant.text.question import MAX_QUESTION_CHARS
+from assistant.text.timeframe import parse_day
+from assistant.timeline import build_timeline
 from ui import render
 from ui.collections import AssistantPool, CollectionControls, collection_panel, wire_collections
 from ui.guard import AUTH_ENV, NO_LOGIN_REFUSED, LoginThrottle, PageGuard, auth_from_env  # noqa: F401 (re-exported)
@@ -66,8 +70,6 @@ UNEXPECTED = "Something went wrong while answering; the server log has the detai
 
 def draft_html(draft: str) -> str:
     """The LLM's text while it is being written: escaped, links and images removed, not yet checked."""
-    from assistant.llm.text import neutralise_markup
-
     return (
         f'<div class="answer draft">{render.text(neutralise_markup(draft))}<span class="draft-note"> '
         f'(checking…)</span></div>'
@@ -420,8 +422,6 @@ class ChatPage:
 
     def chips(self, date_from: str = "", date_to: str = "", source: str = "", as_of: str = "") -> str:
         """The active filters as chips above the chat; a date that is not one is marked with why."""
-        from assistant.timeframe import parse_day
-
         options = filter_options(date_from, date_to, source, as_of)
         problems = {}
         for name, what in (("date_from", "start date"), ("date_to", "end date"), ("as_of", "as-of date")):
@@ -434,8 +434,6 @@ class ChatPage:
     def timeline(self, topic: str, date_from: str = "", date_to: str = "",
                  session: ChatSession | None = None) -> tuple[str, str | None, str | None]:
         """Timeline tab (of the tab's collection): the events as HTML, and the Markdown and JSON exports as files."""
-        from assistant.timeline import build_timeline
-
         if not topic or not topic.strip():
             return render.error_html("Type a topic, e.g. a person, a company or an event."), None, None
         try:
@@ -466,8 +464,6 @@ def _no_file() -> Any:
 
 
 def _export(text: str, suffix: str, prefix: str = "timeline-") -> str:
-    import tempfile
-
     with tempfile.NamedTemporaryFile("w", suffix=suffix, prefix=prefix, delete=False, encoding="utf-8") as handle:
         handle.write(text)
         return handle.name

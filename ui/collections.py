@@ -1,8 +1,8 @@
 """The page's collections: the picker (which collection a tab's questions go to), create, rename and delete with a
 confirmation step, and the upload box that ingests files or a zipped folder into the picked collection.
 
-The work is the library's (assistant.collections through Assistant, ingest.uploads); this module holds the handlers
-and the components. Each tab picks its own collection (kept in its ui.session.ChatSession); one Assistant per
+The work is the library's (assistant.storage.collections through Assistant, ingest.uploads); this module holds the
+handlers and the components. Each tab picks its own collection (kept in its ui.session.ChatSession); one Assistant per
 collection is opened on first use and shared by the tabs (AssistantPool), all on the page's one store.
 """
 
@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 
-from assistant.collections import NAME_RULE, CollectionInfo, collection_names, name_problem
-from assistant.errors import AssistantError, InputError
+from assistant.api import Assistant
+from assistant.core.errors import AssistantError, InputError
+from assistant.core.naming import NAME_RULE, name_problem
+from assistant.storage.collections import CollectionInfo, collection_names
 from ingest.uploads import UPLOAD_TYPES, ingest_uploads
 from ui import render
 from ui.session import ChatSession
-
-if TYPE_CHECKING:
-    from assistant.api import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +42,6 @@ class AssistantPool:
 
     def get(self, name: str | None) -> "Assistant":
         """The Assistant of collection `name` (None: the page's own); InputError when there is no such collection."""
-        from assistant.api import Assistant
-
         name = name or self.default
         if name == self.default:
             return self.base

@@ -27,8 +27,8 @@ import time
 import urllib.parse
 from typing import Any, Awaitable, Callable, Iterable
 
-from assistant.errors import ConfigError
-from assistant.net import is_loopback
+from assistant.core.errors import ConfigError
+from assistant.core.net import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +336,7 @@ def _replay(body: bytes) -> Receive:
 
 async def _form_user(scope: Scope, body: bytes) -> str:
     """The user name in a login form (urlencoded or multipart), cut to 100 characters; "?" when unreadable."""
-    from starlette.requests import Request
+    from starlette.requests import Request  # the ui extra; the command line imports this module without it
 
     try:
         form = await Request({**scope, "type": "http"}, _replay(body)).form()

@@ -12,8 +12,8 @@ from html import escape
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
-from assistant.answer import Answer, Citation
-from assistant.confidence import ConfidenceWords, describe
+from assistant.core.answer import Answer, Citation
+from assistant.ranker.confidence import ConfidenceWords, describe
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -52,7 +52,7 @@ def answer_html(answer: Answer, asked: str | None = None, partial: str | None = 
     index: the message's place in the chat; given, the message carries it as a class (msg-N) and gets its
     actions: a "sources" link (showing this answer's passages in the Sources panel) and a copy button
     (copying the answer as plain text with its citations).
-    confidence: the confidence in words (assistant.confidence); without it, the words without validation figures.
+    confidence: the confidence in words (assistant.ranker.confidence); without it, the words without validation figures.
     options: the filters the question was asked with, shown under the answer.
     """
     done = " final" if partial is None else ""  # the last update of a streamed answer

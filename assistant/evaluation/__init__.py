@@ -8,7 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import InputError
+from assistant.backends import backend_names
+from assistant.core.errors import InputError
 from assistant.evaluation.questions import EvalQuestion, load_questions
 from assistant.evaluation.runner import NAMED_CONFIGS, EvalConfig, QuestionResult, result_dict, run_config, summarise
 
@@ -42,8 +43,6 @@ class EvalResult:
 
 def parse_configs(spec: str | None) -> list[EvalConfig]:
     """"dense,bm25,hybrid" -> configurations; a backend name (e.g. "openai") runs hybrid retrieval with that backend."""
-    from assistant.backends import backend_names
-
     if not spec:
         return [NAMED_CONFIGS["hybrid"]]
     configs = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from assistant.terms import NUMBER_WORDS
+from assistant.text.terms import NUMBER_WORDS
 
 # "thirty" matches "30"; million and larger stay words, as "1.13bn" becomes "1.13 billion"
 _NUMBER_WORDS = {w: str(n) for w, n in NUMBER_WORDS.items() if n <= 1000}

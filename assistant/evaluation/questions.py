@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.errors import QuestionSetError
+from assistant.core.errors import QuestionSetError
 from assistant.reading.analyse import KINDS
 
 

@@ -9,9 +9,9 @@ import json
 import re
 from pathlib import Path
 
+from assistant.core.extras import require
 from assistant.evaluation import EvalResult
 from assistant.evaluation.runner import calibration_table
-from assistant.extras import require
 
 HEADLINE = [
     "accuracy",
@@ -173,7 +173,7 @@ def _plot_calibration(result: EvalResult) -> str:
 def pyplot():
     """matplotlib's pyplot, drawing off screen; BackendError naming the extra when matplotlib is not installed."""
     require("matplotlib", "plots", "The charts of the eval report (eval --out)")
-    import matplotlib
+    import matplotlib  # the plots extra, only for a report with charts
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

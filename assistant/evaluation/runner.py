@@ -11,11 +11,11 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from assistant.answer import MAX_ANSWER_WORDS, Answer
+from assistant.core.answer import MAX_ANSWER_WORDS, Answer
 from assistant.evaluation.metrics import contains_answer, distinct, first_relevant_rank, ndcg, token_f1
 from assistant.evaluation.questions import EvalQuestion
-from assistant.grounding import answer_claims, citation_numbers, is_supported
-from assistant.timeframe import day_or_none
+from assistant.text.grounding import answer_claims, citation_numbers, is_supported
+from assistant.text.timeframe import day_or_none
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,15 @@ from typing import Callable, Iterator
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from assistant.answer import Answer, Passage
-from assistant.errors import BackendError
+import prompts
+from assistant.core.answer import Answer, Passage
+from assistant.core.errors import BackendError
+from assistant.core.settings import Settings
 from assistant.llm.checking import CheckedAnswer, CitationChecker
 from assistant.llm.models import backend_error, chat_model, endpoint
-from assistant.llm.prompting import REFUSAL, Prompt, PromptBuilder
+from assistant.llm.prompting import REFUSAL, Prompt, PromptBuilder, prompt_errors
 from assistant.llm.text import looks_like_instruction
-from assistant.settings import Settings
+from assistant.reading.analyse import analyse_question
 
 log = logging.getLogger(__name__)
 
@@ -187,18 +189,16 @@ class LLMAnswerer:
     def condense(self, question: str, history: list[str]) -> str:
         """A stand-alone version of a follow-up `question` given earlier questions (oldest first), written by the
         model."""
-        import prompts
-
         if not history:
             return question
-        template = prompts.load("condense", self.settings.llm_prompts_dir)
-        text = template.render(question=" ".join(question.split()), history="\n".join(f"- {h}" for h in history[-3:]))
+        with prompt_errors():
+            template = prompts.load("condense", self.settings.llm_prompts_dir)
+            text = template.render(question=" ".join(question.split()),
+                                   history="\n".join(f"- {h}" for h in history[-3:]))
         message = self._call(lambda: self.model.invoke([HumanMessage(content=text)]))
         rewritten = " ".join((message.text or "").strip().splitlines()[0:1]).strip(" \"'“”") if message.text else ""
         return rewritten if 3 <= len(rewritten) <= 500 else question
 
 
 def _kind(question: str) -> str:
-    from assistant.reading.analyse import analyse_question
-
     return analyse_question(question).kind

@@ -23,8 +23,9 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.answer import Citation, Passage
-from assistant.grounding import (
+from assistant.core.answer import Citation, Passage
+from assistant.llm.text import REDACTED, looks_like_instruction, neutralise_markup, normalise_citations, tidy
+from assistant.text.grounding import (
     answer_sentences,
     citation_numbers,
     local_missing_facts,
@@ -32,9 +33,8 @@ from assistant.grounding import (
     unsupported_facts,
     word_support,
 )
-from assistant.llm.text import REDACTED, looks_like_instruction, neutralise_markup, normalise_citations, tidy
-from assistant.timeframe import day_or_none
-from ingest.sentences import split_sentences
+from assistant.text.sentences import split_sentences
+from assistant.text.timeframe import day_or_none
 
 MIN_WORD_SUPPORT = 0.5
 _MARKER = re.compile(r"\s*\[(\d+)\]")

@@ -23,7 +23,7 @@ _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 
 
 def _model(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
-    from llama_cpp import Llama
+    from llama_cpp import Llama  # the llamacpp extra, imported when a model is loaded
 
     key = (path, n_ctx, n_threads)
     with _loading:

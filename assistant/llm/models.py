@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from assistant.errors import BackendError, ConfigError
-from assistant.extras import require as require_extra
-from assistant.settings import Settings
+from assistant.core.errors import BackendError, ConfigError
+from assistant.core.extras import require as require_extra
+from assistant.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def _timeout(settings: Settings, timeout_class):
 
 
 def _openai(settings: Settings):
-    import openai
+    import openai  # the openai extra: imported only for this backend
     from langchain_openai.chat_models.base import BaseChatOpenAI
 
     key = os.environ.get(settings.llm_api_key_env or "", "")
@@ -120,7 +120,7 @@ def _served_model(settings: Settings, key: str) -> str:
 
 
 def _ollama(settings: Settings):
-    import httpx
+    import httpx  # the ollama extra: imported only for this backend
     from langchain_ollama import ChatOllama
 
     if not settings.llm_model:
@@ -138,7 +138,7 @@ def _ollama(settings: Settings):
 
 
 def _llamacpp(settings: Settings):
-    from assistant.llm.llamacpp import LlamaCppChat
+    from assistant.llm.llamacpp import LlamaCppChat  # needs pydantic and llama_cpp (the llamacpp extra)
 
     path = settings.llm_model_path
     if not path:

@@ -1,7 +1,7 @@
 """The messages sent to the model: system prompt, then the numbered passages fenced as data and the question.
 
 Context packing: passages are taken in retrieval order while the prompt, counted in cl100k
-tokens (ingest.tokens), fits the model's window minus the answer budget, with a margin for
+tokens (assistant.text.tokens), fits the model's window minus the answer budget, with a margin for
 the model's own tokenizer counting more than cl100k does. The chosen passages are shown in
 article order (the same set of passages then gives the same prompt prefix, which a server
 can cache) and numbered from 1.
@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import prompts
-from assistant.answer import Passage
-from assistant.errors import ConfigError
+from assistant.core.answer import Passage
+from assistant.core.errors import ConfigError
 from assistant.llm.text import clean_passage
+from assistant.text.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +41,23 @@ class Prompt:
     texts: list[str] = field(default_factory=list)  # the cleaned passage texts as the model saw them
 
 
+@contextmanager
+def prompt_errors() -> Iterator[None]:
+    """prompts/ imports nothing of the project: its PromptError (a missing or malformed prompt file, or variables that
+    do not match) becomes the ConfigError the command line and the page show as a user error."""
+    try:
+        yield
+    except prompts.PromptError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 class PromptBuilder:
     """Renders the prompt files with passages packed into the token budget."""
 
+    @prompt_errors()
     def __init__(self, context_tokens: int, answer_tokens: int, margin: float = 0.2, prompts_dir: str | None = None,
                  count: Callable[[str], int] | None = None) -> None:
-        if count is None:
-            from ingest.tokens import count_tokens as count
-        self.count = count
+        self.count = count or count_tokens
         self.context_tokens = context_tokens
         self.answer_tokens = answer_tokens
         self.margin = margin
@@ -59,6 +70,7 @@ class PromptBuilder:
         """cl100k tokens the messages may take: the window minus the answer, shrunk by the tokenizer margin."""
         return int((self.context_tokens - self.answer_tokens) / (1.0 + self.margin)) - 2 * MESSAGE_OVERHEAD
 
+    @prompt_errors()
     def build(self, question: str, passages: list[Passage]) -> Prompt:
         system = self.system.render(refusal=REFUSAL).strip()
         cleaned = []

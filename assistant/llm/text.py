@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 
-from ingest.sentences import split_sentences
+from assistant.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.linguistics import parse
+from assistant.text.linguistics import parse
 
 _KIND_BY_WORD = (
     (re.compile(r"^(when|what time|what year|which year|what date|on what date|in what year|in which year|"

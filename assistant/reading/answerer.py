@@ -16,15 +16,15 @@ import logging
 import re
 from typing import Callable, Iterator
 
-from assistant.answer import Answer, Passage
-from assistant.dates import find_time_expressions
+from assistant.core.answer import Answer, Passage
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import Finding, compose
 from assistant.reading.read import Span, SpanReader
 from assistant.reading.refuse import Calibration, anchor_coverage, rank_prior
-from assistant.terms import terms
-from assistant.timeframe import asks_for_latest, day_or_none
+from assistant.text.dates import find_time_expressions
+from assistant.text.terms import terms
+from assistant.text.timeframe import asks_for_latest, day_or_none
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from assistant.answer import Passage
+from assistant.core.answer import Passage
 
 
 def passages_to_read(passages: list[Passage], expand: Callable[[list[str]], list[Passage]] | None,

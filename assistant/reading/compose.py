@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from assistant.answer import MAX_ANSWER_WORDS, Answer, Citation, Passage
-from assistant.dates import at_granularity, find_time_expressions, format_day_of
+from assistant.core.answer import MAX_ANSWER_WORDS, Answer, Citation, Passage
 from assistant.reading.read import Span
-from assistant.timeframe import day_or_none
-from ingest.sentences import split_sentences
+from assistant.text.dates import at_granularity, find_time_expressions, format_day_of
+from assistant.text.sentences import split_sentences
+from assistant.text.timeframe import day_or_none
 
 
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.models.embedding import model_path
+
 log = logging.getLogger(__name__)
 
 SPAN_READER_FILE = Path(__file__).resolve().parents[1] / "models" / "span-reader-int8.onnx"
@@ -85,7 +87,7 @@ class SpanReader:
 
     @cached_property
     def session(self):
-        import onnxruntime
+        import onnxruntime  # heavy: imported when the model is first used
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
@@ -93,9 +95,8 @@ class SpanReader:
 
     @cached_property
     def tokenizer(self):
-        from transformers import AutoTokenizer
+        from transformers import AutoTokenizer  # heavy: imported when the model is first used
 
-        from ingest.embedding import model_path
 
         return AutoTokenizer.from_pretrained(str(model_path()))
 

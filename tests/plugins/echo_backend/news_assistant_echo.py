@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from assistant.answer import Answer, Citation, Passage
+from assistant.core.answer import Answer, Citation, Passage
 
 NAME = "echo"
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")

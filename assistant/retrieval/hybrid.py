@@ -1,7 +1,7 @@
 """Hybrid retrieval: Chroma dense search plus BM25, fused by reciprocal rank fusion, with date and source filters.
 
 Only committed articles are retrieved: a chunk whose article no source record names is a write that did not
-finish (assistant/store.py), and is skipped on both paths. The set of committed article ids is read once per
+finish (assistant/storage/store.py), and is skipped on both paths. The set of committed article ids is read once per
 store revision (ChunkStore.committed_articles), so a question costs no scan of the store.
 """
 
@@ -11,11 +11,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from assistant.answer import Passage
-from assistant.errors import InputError
-from assistant.lexical import LexicalIndex
-from assistant.store import ChunkStore, StoredChunk
-from ingest.embedding import Embedder
+from assistant.core.answer import Passage
+from assistant.core.errors import InputError
+from assistant.models.embedding import Embedder
+from assistant.retrieval.lexical import LexicalIndex
+from assistant.storage.store import ChunkStore, StoredChunk
 
 log = logging.getLogger(__name__)
 

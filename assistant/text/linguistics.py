@@ -21,7 +21,7 @@ def nlp():
     global _nlp
     with _lock:
         if _nlp is None:
-            import spacy
+            import spacy  # heavy (seconds): imported with the pipeline, on first use
 
             _nlp = spacy.load(PIPELINE)
             log.debug("loaded spaCy pipeline %s %s", PIPELINE, _nlp.meta.get("version"))

@@ -19,8 +19,8 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from assistant.answer import Passage
-from assistant.retrieval import Filters
+from assistant.core.answer import Passage
+from assistant.retrieval.hybrid import Filters
 
 
 class AssistantRetriever(BaseRetriever):
@@ -46,7 +46,7 @@ class AssistantRetriever(BaseRetriever):
 class ArticleRetriever(BaseRetriever):
     """Hybrid retrieval as a LangChain retriever, k and filters given per call (the answer chain's first step)."""
 
-    hybrid: Any  # assistant.retrieval.HybridRetriever; typed loosely because pydantic does not know it
+    hybrid: Any  # assistant.retrieval.hybrid.HybridRetriever; typed loosely because pydantic does not know it
     k: int = 8
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None,

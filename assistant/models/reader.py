@@ -16,11 +16,11 @@ import threading
 from functools import cached_property
 from pathlib import Path
 
-from ingest.embedding import MODEL_ID, Embedder
+from assistant.models.embedding import MODEL_ID, Embedder
 
 log = logging.getLogger(__name__)
 
-READER_FILE = Path(__file__).with_name("models") / "reader-int8.onnx"
+READER_FILE = Path(__file__).with_name("reader-int8.onnx")
 _lock = threading.Lock()
 _shared: dict[Path, "Reader"] = {}
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 RECENT_DAYS = 8  # "this week", "recently", "just": the week before the date of asking, and the day itself
 _RECENT = re.compile(r"\b(this week(?:end)?|last week|recent(?:ly)?|just|today|yesterday|this morning|tonight|"

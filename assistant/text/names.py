@@ -1,9 +1,9 @@
 """Capitalised names in a sentence, any script's letters ("São Paulo", "Łódź", "Zürich" come out whole).
 
-The extractive answerer takes its "who" and "where" candidates from them (assistant.spans), and the LLM answer checks
-(assistant.grounding) look for the names an answer sentence states in the passages it cites. A capitalised run is
-enough for both and costs nothing; spaCy's entities miss or mislabel too many of these short claims (it called
-"Zürich" a person), and a mislabel would only matter here if we used the label.
+The extractive answerer takes its "who" and "where" candidates from them (assistant.ranker.spans), and the LLM
+answer checks (assistant.text.grounding) look for the names an answer sentence states in the passages it cites. A
+capitalised run is enough for both and costs nothing; spaCy's entities miss or mislabel too many of these short
+claims (it called "Zürich" a person), and a mislabel would only matter here if we used the label.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import regex
 
-from assistant.dates import MONTHS, WEEKDAYS
+from assistant.text.dates import MONTHS, WEEKDAYS
 
 _WORD = r"(?:\p{Lu}\p{Ll}+(?:[-'’]\p{Lu}?\p{Ll}+)*|\p{Lu}{2,}|\p{Lu}\.|Mc\p{Lu}\p{Ll}+|O'\p{Lu}\p{Ll}+)"
 _NAME = regex.compile(rf"\b{_WORD}(?:\s+(?:de|van|von|da|del|do|dos|bin|al|le|la|of)?\s*{_WORD})*")
@@ -34,7 +34,7 @@ Singaporean Taiwanese Scandinavian Latin Dane Swede""".split())
 
 @dataclass(frozen=True)
 class SpanMatch:
-    """A stretch of a sentence: a name here, an amount or a date in assistant.spans."""
+    """A stretch of a sentence: a name here, an amount or a date in assistant.ranker.spans."""
 
     start: int
     end: int

@@ -24,9 +24,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from assistant.reading.read import SpanReader
+
 BANDS = (("high", 0.9, 1.01), ("medium", 0.7, 0.9), ("low", 0.0, 0.7))
 BIN_EDGES = (0.0, 0.3, 0.5, 0.7, 0.9, 1.01)
-EXTRACTIVE_RECORD = Path(__file__).resolve().parent / "models" / "extractive-confidence.json"
+EXTRACTIVE_RECORD = Path(__file__).resolve().parents[1] / "models" / "extractive-confidence.json"
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,6 @@ def bins_from_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def recorded(backend: str) -> tuple[list[dict[str, Any]] | None, str]:
     """(bins, what they were measured on) for an answerer; (None, "") when none are recorded."""
     if backend == "reader":
-        from assistant.reading.read import SpanReader
-
         bins = (SpanReader.shared().record.get("calibration") or {}).get("bins")
         return (list(bins), "validation paragraphs held out from training") if bins else (None, "")
     if backend == "extractive" and EXTRACTIVE_RECORD.is_file():

@@ -25,18 +25,18 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from assistant.answer import MAX_ANSWER_WORDS, Answer, Citation, Passage
-from assistant.dates import at_granularity, find_time_expressions
-from assistant.names import SpanMatch, names
-from assistant.question import QuestionAnalysis, analyse
-from assistant.spans import MONEY, PERCENT, amounts, people, places
-from assistant.terms import terms, words
-from assistant.timeframe import day_or_none
-from ingest.sentences import split_sentences
+from assistant.core.answer import MAX_ANSWER_WORDS, Answer, Citation, Passage
+from assistant.ranker.spans import MONEY, PERCENT, amounts, people, places
+from assistant.text.dates import at_granularity, find_time_expressions
+from assistant.text.names import SpanMatch, names
+from assistant.text.question import QuestionAnalysis, analyse
+from assistant.text.sentences import split_sentences
+from assistant.text.terms import terms, words
+from assistant.text.timeframe import day_or_none
 
 CONFIDENCE_SCALE = 1.6
 RUNNER_UP_MARGIN = 3.0  # score gap (log-odds under the listwise ranker) below which the second sentence is quoted too
-WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
+WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "ranker_weights.json"
 MAX_CANDIDATES = 64  # sentences embedded per question: bounds latency
 FEATURES = (
     "meaning",
@@ -95,7 +95,7 @@ class ExtractiveAnswerer:
         read: Callable[[list[str]], np.ndarray] | None = None,
     ) -> None:
         self.embed = embed
-        self.read = read  # the fine-tuned reader (assistant.reader); without it, "reader" repeats "meaning"
+        self.read = read  # the fine-tuned reader (assistant.models.reader); without it, "reader" repeats "meaning"
         self.idf = idf
         self.min_confidence = min_confidence
         self.expand = expand  # fetches all chunks of the top articles

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
+from assistant.core.naming import check_name
 
 ENV_PREFIX = "ASSISTANT_"
 CONFIG_ENV = "ASSISTANT_CONFIG"
@@ -223,8 +224,6 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        from assistant.collections import check_name
-
         check_name(self.collection, ConfigError)
         if self.k < 1:
             raise ConfigError(f"k must be at least 1, got {self.k}.")

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from assistant.errors import StoreError, StoreMismatchError
+from assistant.core.errors import StoreError, StoreMismatchError
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ class ChunkStore:
             "unfinished_chunks": len(unfinished),
             "first_date": dates[0] if dates else None,
             "last_date": dates[-1] if dates else None,
-            # the signature says "model@backend" for a non-torch backend (ingest/embedding.py); shown apart
+            # the signature says "model@backend" for a non-torch backend (assistant/models/embedding.py); shown apart
             "embedding_model": str(self.signature["embedding_model"]).partition("@")[0],
             "embedding_backend": str(self.signature["embedding_model"]).partition("@")[2] or "torch",
             "embedding_dimension": self.signature["embedding_dimension"],

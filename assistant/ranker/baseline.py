@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from assistant.answer import Answer, Citation, Passage
+from assistant.core.answer import Answer, Citation, Passage
 from assistant.reading.analyse import analyse_question
-from assistant.terms import terms
-from ingest.sentences import split_sentences
+from assistant.text.sentences import split_sentences
+from assistant.text.terms import terms
 
 
 class OverlapAnswerer:

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from assistant.terms import NUMBER_WORDS
+from assistant.text.linguistics import tense_at
+from assistant.text.terms import NUMBER_WORDS
 
 MONTHS = [
     "january",
@@ -127,9 +128,7 @@ def _month_number(text: str) -> int:
 def speaks_of_future(sentence: str, start: int, end: int) -> bool:
     """Whether the clause holding sentence[start:end] speaks of what is to come: future tense ("will resume"), a
     schedule ("is due to"), or the present tense of a plan ("the ferry stops at the end of April"); spaCy's parse
-    decides (assistant.linguistics.tense_at)."""
-    from assistant.linguistics import tense_at
-
+    decides (assistant.text.linguistics.tense_at)."""
     return tense_at(sentence, start, end) in ("future", "present")
 
 
