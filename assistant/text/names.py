@@ -22,7 +22,7 @@ _PARTICLES = frozenset({"of", "the", "and", "de", "van", "von", "da", "del", "do
 _NOT_NAMES = {m.title() for m in MONTHS} | {d.title() for d in WEEKDAYS} | set(
     """The A An He She It They We I But And In On At For Mr Mrs Ms Dr Sir This That These Those His Her Their Its Our
     There Here If When While After Before However Meanwhile Also So Yet As Last Next Prime Minister President Foreign
-    Chancellor Secretary BBC""".split())
+    Chancellor Secretary""".split())
 # Nationality and region adjectives: capitalised, but not a name worth checking on their own.
 DEMONYMS = set("""American British English Scottish Welsh Irish French German Italian Spanish Portuguese Dutch Belgian
 Swiss Austrian Swedish Norwegian Danish Finnish Russian Ukrainian Polish Czech Hungarian Greek Turkish Chinese Japanese
