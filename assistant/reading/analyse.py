@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from assistant.text.linguistics import parse
 
@@ -30,7 +31,12 @@ _GRANULARITY = re.compile(r"\b(year|month|day|date)\b", re.IGNORECASE)
 class Analysis:
     kind: str
     granularity: str | None  # for "when": year, month or day when the question says so
-    head: str | None  # "country" in "Which country …", from the parse
+    question: str
+
+    @cached_property
+    def head(self) -> str | None:
+        """"country" in "Which country …", from the parse (parsed when first asked for: answering does not need it)."""
+        return head_noun(self.question)
 
 
 def analyse_question(question: str) -> Analysis:
@@ -40,7 +46,7 @@ def analyse_question(question: str) -> Analysis:
     if kind == "when":
         match = _GRANULARITY.search(text)
         granularity = {"date": "day"}.get(match.group(1).lower(), match.group(1).lower()) if match else None
-    return Analysis(kind, granularity, head_noun(text))
+    return Analysis(kind, granularity, text)
 
 
 def head_noun(question: str) -> str | None:
