@@ -105,9 +105,6 @@ def build_project_big(source: Path, target: Path, target_chunks: int) -> dict:
     metas = [m for b in chunks for m in b["metadatas"]]
     vectors = np.vstack([np.asarray(b["embeddings"], dtype=np.float32) for b in chunks])
     records = list(store.source_records().values())
-    source_vectors = {}
-    for batch in _all_of(store.sources, ["embeddings"]):
-        source_vectors.update(zip(batch["ids"], np.asarray(batch["embeddings"], dtype=np.float32)))
     copies = max(1, math.ceil(target_chunks / len(ids)) - 1)
     rng = np.random.default_rng(SEED)
     for copy in range(1, copies + 1):
@@ -130,7 +127,7 @@ def build_project_big(source: Path, target: Path, target_chunks: int) -> dict:
             )
             for r in records
         ]
-        store.put_sources(new_records, np.vstack([source_vectors[r.source] for r in records]))
+        store.put_sources(new_records)
         print(f"copy {copy}/{copies}: {store.count()} chunks", file=sys.stderr, flush=True)
     store.touch()
     result = {"chunks": store.count(), "copies": copies, "build_seconds": round(time.perf_counter() - started, 1)}

@@ -34,7 +34,7 @@ from tqdm import tqdm
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings
 from assistant.models.embedding import Embedder
-from assistant.storage.store import ChunkStore, SourceRecord, _source_record
+from assistant.storage.store import ChunkStore, SourceRecord
 from ingest.articles import Article
 from ingest.chunking import Chunk, Chunker
 from ingest.decoding import LoadError
@@ -156,25 +156,21 @@ class Ingestor:
         run = _Run(self, summary, expected_files=len(found.files))
         bar = tqdm(total=len(found.files), unit="file", desc="ingest", disable=progress is not True, leave=False)
         seen_files = set()
-        try:
-            for number, file_path in enumerate(found.files, start=1):
-                file_source = prefix + file_path.relative_to(base).as_posix()
-                seen_files.add(file_source)
-                run.visit(file_path, file_source, by_file.get(file_source, []), is_link=file_path in found.links)
-                bar.update(1)
-                if callable(progress):
-                    progress(number, len(found.files), file_source)
-            bar.close()
-            run.flush()
-            if sync and root.is_dir():
-                kept = tuple(prefix + p.relative_to(base).as_posix() for p in found.unreadable)
-                gone = [r for f, held in by_file.items() if f not in seen_files and not _under(f, kept) for r in held]
-                run.remove(gone)
-                summary.deleted.extend(sorted({r.file for r in gone}))
-        finally:
-            # also when the run stops on an error: what it committed must show (readers cache per revision)
-            if summary.changed_anything:
-                self.store.touch()
+        # every store write moves its revision (readers' caches follow it), also when the run stops on an error
+        for number, file_path in enumerate(found.files, start=1):
+            file_source = prefix + file_path.relative_to(base).as_posix()
+            seen_files.add(file_source)
+            run.visit(file_path, file_source, by_file.get(file_source, []), is_link=file_path in found.links)
+            bar.update(1)
+            if callable(progress):
+                progress(number, len(found.files), file_source)
+        bar.close()
+        run.flush()
+        if sync and root.is_dir():
+            kept = tuple(prefix + p.relative_to(base).as_posix() for p in found.unreadable)
+            gone = [r for f, held in by_file.items() if f not in seen_files and not _under(f, kept) for r in held]
+            run.remove(gone)
+            summary.deleted.extend(sorted({r.file for r in gone}))
         summary.seconds = time.perf_counter() - started
         log.info("ingest of %s: %s", root, summary.describe().splitlines()[0])
         return summary
@@ -247,8 +243,8 @@ class _Run:
     def __init__(self, ingestor: Ingestor, summary: IngestSummary, expected_files: int = 0) -> None:
         self.ingestor = ingestor
         self.expected_files = expected_files
-        # article id -> stored (source, metadata), read once
-        self._holders: dict[str, list[tuple[str, dict]]] | None = None
+        # article id -> its stored source records, read once
+        self._holders: dict[str, list[SourceRecord]] | None = None
         self.store = ingestor.store
         self.summary = summary
         self.pending: list[_Pending] = []
@@ -337,23 +333,21 @@ class _Run:
 
     def _stored_canonical(self, article_id: str) -> str | None:
         holders = self._stored_holders(article_id)
-        for source, meta in holders:
-            if not meta.get("duplicate_of"):
-                return source
-        return holders[0][0] if holders else None
+        for record in holders:
+            if not record.duplicate_of:
+                return record.source
+        return holders[0].source if holders else None
 
-    def _stored_holders(self, article_id: str) -> list[tuple[str, dict]]:
+    def _stored_holders(self, article_id: str) -> list[SourceRecord]:
         """Stored sources of an article. A big ingest reads the source records once (one scan instead of a
         query per article); a small ingest into a big store asks per article."""
-        if self._holders is None and self.store.sources.count() <= HOLDER_SCAN_FACTOR * max(1, self.expected_files):
+        if self._holders is None and self.store.source_count() <= HOLDER_SCAN_FACTOR * max(1, self.expected_files):
             self._holders = {}
-            for record_id, meta in ((i, m) for batch in self.store._pages(self.store.sources, include=["metadatas"])
-                                    for i, m in zip(batch["ids"], batch["metadatas"])):
-                self._holders.setdefault(str(meta.get("article_id", "")), []).append((record_id, meta))
+            for record in self.store.source_records().values():
+                self._holders.setdefault(record.article_id, []).append(record)
         if self._holders is not None:
             return self._holders.get(article_id, [])
-        got = self.store.sources.get(where={"article_id": article_id}, include=["metadatas"])
-        return list(zip(got["ids"], got["metadatas"]))
+        return self.store.records_of_article(article_id)
 
     def flush_chunks(self) -> None:
         if not self.pending:
@@ -361,15 +355,14 @@ class _Run:
         self._embed_waiting()
         texts = [chunk.text for item in self.pending for chunk in item.chunks]
         vectors = np.vstack([item.vectors for item in self.pending])
-        ids, metas, records, article_vectors = [], [], [], []
+        ids, metas, records = [], [], []
         for item in self.pending:
             article_id = item.article.article_id
             ids += [f"{article_id}:{c.index:04d}" for c in item.chunks]
             metas += [_chunk_meta(item, c) for c in item.chunks]
             records.append(_record(item.article, item.file, item.file_hash, None))
-            article_vectors.append(_mean(item.vectors))
         self.store.add_chunks(ids, texts, vectors, metas)
-        self.store.put_sources(records, np.vstack(article_vectors))
+        self.store.put_sources(records)  # the commit mark, after the chunks
         self.summary.chunks_added += len(ids)
         self.pending, self.pending_chunks = [], 0
 
@@ -385,18 +378,11 @@ class _Run:
     def flush(self) -> None:
         self.flush_chunks()
         if self.aliases:
-            records, vectors = [], []
-            for article, file_source, file_hash, canonical in self.aliases:
-                records.append(_record(article, file_source, file_hash, canonical or None))
-                vectors.append(self._vector_of(canonical or article.source))
-            self.store.put_sources(records, np.vstack(vectors))
+            self.store.put_sources([_record(article, file_source, file_hash, canonical or None)
+                                    for article, file_source, file_hash, canonical in self.aliases])
         # Only now, with the new versions stored, let go of what they replace.
         self.store.delete_sources(r.source for r, kept in self.replaced if not kept)
         self._release([r for r, _ in self.replaced])
-
-    def _vector_of(self, source: str) -> np.ndarray:
-        got = self.store.sources.get(ids=[source], include=["embeddings"])
-        return np.asarray(got["embeddings"][0], dtype=np.float32)
 
     def remove(self, records: list[SourceRecord]) -> None:
         """Delete source records, then any article no source refers to; re-point articles whose cited copy went."""
@@ -405,33 +391,23 @@ class _Run:
 
     def _release(self, records: list[SourceRecord]) -> None:
         for article_id in {r.article_id for r in records}:
-            holders = self.store.sources.get(where={"article_id": article_id}, include=["metadatas"])
-            remaining = [(s, m) for s, m in zip(holders["ids"], holders["metadatas"])]
+            remaining = self.store.records_of_article(article_id)
             if not remaining:
                 self.store.delete_article(article_id)
                 continue
-            if any(not m.get("duplicate_of") for _, m in remaining):
+            if any(not r.duplicate_of for r in remaining):
                 continue
             self._promote(article_id, remaining)
 
-    def _promote(self, article_id: str, remaining: list[tuple[str, dict]]) -> None:
+    def _promote(self, article_id: str, remaining: list[SourceRecord]) -> None:
         """The stored copy was removed: the first remaining duplicate becomes the one cited."""
-        new_canonical = _source_record(*remaining[0])
+        new_canonical = remaining[0]
         promoted = [
-            SourceRecord(
-                **{**r.__dict__, "duplicate_of": None if r.source == new_canonical.source else new_canonical.source}
-            )
-            for r in (_source_record(s, m) for s, m in remaining)
+            dataclasses.replace(r, duplicate_of=None if r.source == new_canonical.source else new_canonical.source)
+            for r in remaining
         ]
-        vectors = np.vstack([self._vector_of(r.source) for r in promoted])
-        self.store.put_sources(promoted, vectors)
+        self.store.put_sources(promoted)
         self.store.repoint_article(article_id, new_canonical)
-
-
-def _mean(vectors: np.ndarray) -> np.ndarray:
-    mean = vectors.mean(axis=0)
-    norm = np.linalg.norm(mean)
-    return mean / norm if norm else mean
 
 
 def _record(article: Article, file_source: str, file_hash: str, duplicate_of: str | None) -> SourceRecord:

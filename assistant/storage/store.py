@@ -6,8 +6,12 @@ Two collections:
   with its file hash and the id of the article it holds. Duplicate files point at
   the same article, whose chunks are stored once.
 The chunk collection's metadata records the embedding model, its dimension and
-the chunker settings, plus a revision that changes on every write (the BM25
-index beside it is rebuilt when the revision moves).
+the chunker settings, plus the write counter: its revision, "<writes>-<token>", which every write
+method of this class moves when it is done (no caller has to remember to), so the caches beside the
+store (the BM25 index, the committed articles, the catalogue of dates) know when to read it again. The
+token keeps a revision unique across a store dropped and built again, and across two writers of one
+Chroma server that counted to the same number. `rows_epoch` is the revision of the last write that changed
+a stored chunk in place (same id, new text or metadata): caches keyed by chunk id must go then.
 
 The source record is the commit mark. A writer stores an article's chunks first and its source
 record after them, so a source record means the article's chunks are all there; chunks whose
@@ -18,6 +22,7 @@ deletes them (`remove_orphans`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -63,12 +68,11 @@ class ChunkStore:
         self.client = client
         self.name = name
         self.signature = signature
-        self._rows_changed = False  # a write changed a stored chunk in place: touch() moves rows_epoch
         self._committed: tuple[str, frozenset[str]] | None = None  # (revision, article ids with a source record)
         try:
             self.chunks = client.get_or_create_collection(
                 name,
-                metadata={**signature, "revision": uuid.uuid4().hex},
+                metadata={**signature, "revision": _revision(0)},
                 configuration={"hnsw": dict(HNSW)},
                 embedding_function=None,
             )
@@ -128,6 +132,15 @@ class ChunkStore:
                     continue
                 records[source_id] = _source_record(source_id, meta)
         return records
+
+    def source_count(self) -> int:
+        """How many source records there are (duplicates included)."""
+        return self.sources.count()
+
+    def records_of_article(self, article_id: str) -> list[SourceRecord]:
+        """The source records that hold article `article_id` (its cited copy and its duplicates), in stored order."""
+        got = self.sources.get(where={"article_id": article_id}, include=["metadatas"])
+        return [_source_record(source, meta) for source, meta in zip(got["ids"], got["metadatas"])]
 
     def is_empty(self) -> bool:
         """No source record: nothing was ever committed (chunks left by an unfinished write do not count)."""
@@ -235,29 +248,34 @@ class ChunkStore:
             present = self.chunks.get(ids=ids[i:i + step], include=[])["ids"]
             if present:
                 self.chunks.delete(ids=present)
-                self._rows_changed = True
             self.chunks.add(
                 ids=ids[i : i + step],
                 documents=texts[i : i + step],
                 embeddings=vectors[i : i + step],
                 metadatas=metadatas[i : i + step],
             )
+            self._written(rows_changed=bool(present))
 
-    def put_sources(self, records: list[SourceRecord], vectors: np.ndarray) -> None:
+    def put_sources(self, records: list[SourceRecord]) -> None:
+        """Write source records (replacing any of the same source): the commit mark of their articles' chunks, so
+        written after them (`add_chunks`)."""
         step = self._batch_size()
         for i in range(0, len(records), step):
             part = records[i:i + step]
             ids = [r.source for r in part]
             self.sources.delete(ids=ids)  # replace, not merge: see add_chunks
-            self.sources.add(ids=ids, embeddings=vectors[i:i + step], metadatas=[_source_meta(r) for r in part])
+            self.sources.add(ids=ids, embeddings=self._record_vectors(ids), metadatas=[_source_meta(r) for r in part])
+            self._written()
 
     def delete_sources(self, sources: Iterable[str]) -> None:
         sources = list(sources)
         if sources:
             self.sources.delete(ids=sources)
+            self._written()
 
     def delete_article(self, article_id: str) -> None:
         self.chunks.delete(where={"article_id": article_id})
+        self._written()
 
     def repoint_article(self, article_id: str, record: SourceRecord) -> None:
         """Chunks of an article whose cited file was removed now cite a remaining copy."""
@@ -265,7 +283,7 @@ class ChunkStore:
         metas = [{**m, "source": record.source, "title": record.title} for m in got["metadatas"]]
         if got["ids"]:
             self.chunks.update(ids=got["ids"], metadatas=metas)
-            self._rows_changed = True
+            self._written(rows_changed=True)
 
     def orphan_ids(
         self, committed: set[str] | frozenset[str] | None = None, min_age_seconds: float = 0.0
@@ -309,19 +327,25 @@ class ChunkStore:
         if orphans:
             # the same ids may come back with other metadata (another file holding the article): BM25 rows
             # must be re-read
-            self._rows_changed = True
+            self._written(rows_changed=True)
         return len(orphans), len(articles)
 
     def touch(self) -> None:
-        """Record a new revision, so every reader's BM25 index knows to rebuild."""
-        # another process may have touched it
+        """Move the write counter without writing (every write method moves it already): for a caller that wrote
+        to the Chroma collections some other way."""
+        self._written()
+
+    def _written(self, rows_changed: bool = False) -> None:
+        """Move the write counter, after a write: one more write, a new revision (and, when the write changed stored
+        chunks in place, the rows epoch with it), so every reader's caches know to read the store again."""
+        # read fresh: another process may have moved it
         self.chunks = self.client.get_collection(self.name, embedding_function=None)
         meta = {k: v for k, v in (self.chunks.metadata or {}).items() if not k.startswith("hnsw:")}
         meta.update(self.signature)
-        meta["revision"] = uuid.uuid4().hex
-        if self._rows_changed:
-            meta["rows_epoch"] = uuid.uuid4().hex
-            self._rows_changed = False
+        revision = _revision(write_count(str(meta.get("revision", ""))) + 1)
+        meta["revision"] = revision
+        if rows_changed:
+            meta["rows_epoch"] = revision
         self.chunks.modify(metadata=meta)
 
     @staticmethod
@@ -344,6 +368,17 @@ class ChunkStore:
     def _pages(self, collection, include: list[str], page: int = 5000) -> Iterator[dict]:
         return pages(collection, include, page)
 
+    def _record_vectors(self, sources: list[str]) -> np.ndarray:
+        """The vectors the source collection needs beside its records (Chroma stores nothing without one). Nothing
+        searches them: each is a fixed unit vector drawn from the source's name, so no record needs another's."""
+        dimension = int(self.signature["embedding_dimension"])
+        vectors = np.empty((len(sources), dimension), dtype=np.float32)
+        for row, source in enumerate(sources):
+            seed = int.from_bytes(hashlib.sha256(source.encode("utf-8")).digest()[:8], "little")
+            vector = np.random.default_rng(seed).standard_normal(dimension)
+            vectors[row] = vector / np.linalg.norm(vector)
+        return vectors
+
 
 def pages(collection, include: list[str], page: int = 5000) -> Iterator[dict]:
     """Every record of a Chroma collection, `page` at a time (one get of 100k rows would hold them all at once)."""
@@ -354,6 +389,16 @@ def pages(collection, include: list[str], page: int = 5000) -> Iterator[dict]:
             return
         yield batch
         offset += len(batch["ids"])
+
+
+def write_count(revision: str) -> int:
+    """The number of writes a revision counts ("12-4f0c..." -> 12); 0 for one written before the count was kept."""
+    head, _, _ = revision.partition("-")
+    return int(head) if head.isdigit() else 0
+
+
+def _revision(writes: int) -> str:
+    return f"{writes}-{uuid.uuid4().hex[:16]}"
 
 
 def _source_meta(record: SourceRecord) -> dict[str, Any]:

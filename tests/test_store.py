@@ -1,0 +1,87 @@
+"""The storage seam: ingest uses only the store's public methods, and every write moves one write counter.
+
+- No module of ingest/ imports a private name of the store or reaches into its Chroma collections.
+- Each write method of ChunkStore moves the revision (`state()[0]`) once it is done, without the caller asking;
+  the rows epoch (`state()[1]`) moves only with a write that changed stored chunks in place.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+
+from assistant.storage.store import SourceRecord, write_count
+
+from conftest import write_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+GOUDA = (
+    "date 2022-03-01\n\nCheese festival in Gouda\n\nThe Gouda cheese festival drew 40,000 visitors on Saturday, "
+    "organisers said. Stalls sold aged cheese from twelve farms.\n"
+)
+STORE_INSIDES = {"chunks", "sources", "client", "catalogue"}  # the store's parts, not its interface
+
+
+def test_ingest_uses_only_the_public_methods_of_the_store():
+    wrong = []
+    for path in sorted((ROOT / "ingest").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("assistant"):
+                wrong += [f"{where} imports {a.name}" for a in node.names if a.name.startswith("_")]
+            if isinstance(node, ast.Attribute) and _names_store(node.value):
+                if node.attr.startswith("_") or node.attr in STORE_INSIDES:
+                    wrong.append(f"{where} uses store.{node.attr}")
+    assert wrong == []
+
+
+def _names_store(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Name) and node.id == "store") or (
+        isinstance(node, ast.Attribute) and node.attr == "store"
+    )
+
+
+def test_every_write_moves_the_write_counter(tmp_path, make_assistant):
+    assistant = make_assistant()
+    assistant.ingest(write_folder(tmp_path / "news", {"gouda.txt": GOUDA}))
+    store = assistant.store
+    record = next(iter(store.source_records().values()))
+    chunk = next(store.all_chunks())
+    vector = np.zeros((1, assistant.embedder.dimension), dtype=np.float32)
+    vector[0, 0] = 1.0
+
+    def moved(write, rows_changed: bool) -> None:
+        revision, epoch = store.state()
+        write()
+        new_revision, new_epoch = store.state()
+        assert write_count(new_revision) == write_count(revision) + 1, write
+        assert (new_epoch != epoch) is rows_changed, write
+        if rows_changed:
+            assert new_epoch == new_revision
+
+    copy = SourceRecord(**{**record.__dict__, "source": "news/copy.txt", "file": "news/copy.txt",
+                           "duplicate_of": record.source})
+    moved(lambda: store.put_sources([copy]), rows_changed=False)
+    moved(lambda: store.delete_sources(["news/copy.txt"]), rows_changed=False)
+    moved(lambda: store.add_chunks(["other:0000"], ["Another text."], vector, [{"article_id": "other"}]),
+          rows_changed=False)
+    moved(lambda: store.add_chunks([chunk.id], [chunk.text], vector, [chunk.metadata]), rows_changed=True)
+    moved(lambda: store.repoint_article(record.article_id, record), rows_changed=True)
+    moved(lambda: store.remove_orphans(), rows_changed=True)  # "other" has no source record
+    moved(lambda: store.delete_article(record.article_id), rows_changed=False)
+    moved(store.touch, rows_changed=False)
+
+    revision = store.state()
+    store.delete_sources([])
+    store.put_sources([])
+    assert store.remove_orphans() == (0, 0)
+    assert store.state() == revision  # nothing written, nothing moved
+
+
+def test_a_revision_written_before_the_count_was_kept_counts_as_zero():
+    assert write_count("4f0c2d9ab1e34c7f8a2b6d1e0f9c8b7a") == 0
+    assert write_count("12-4f0c2d9ab1e34c7f") == 12
+    assert write_count("") == 0
