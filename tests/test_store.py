@@ -85,3 +85,95 @@ def test_a_revision_written_before_the_count_was_kept_counts_as_zero():
     assert write_count("4f0c2d9ab1e34c7f8a2b6d1e0f9c8b7a") == 0
     assert write_count("12-4f0c2d9ab1e34c7f") == 12
     assert write_count("") == 0
+
+
+# ---- the catalogue in SQLite, and stores written before it ---------------------------------------------------------
+
+DUPLICATE = GOUDA  # the same article in another file
+BRIDGE = (
+    "date 2022-04-02\n\nBridge reopens\n\nThe Elm Street bridge in Haverford reopened after 18 months of repairs "
+    "costing $2.4m, the city council said.\n"
+)
+QUESTIONS = ["How many visitors did the Gouda cheese festival draw?", "What did the Haverford bridge repairs cost?"]
+
+
+def _old_format(data: Path, collection: str) -> None:
+    """Turn an embedded store into the layout the versions before the SQLite catalogue wrote: the source records in
+    the Chroma collection `<collection>__sources` (cosine HNSW, each with its article's mean chunk vector and the
+    record's fields as metadata, empty ones left out), no catalogue file."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant.storage.catalogue import CATALOGUE_FILE, SqliteCatalogue
+
+    path = str(data / CATALOGUE_FILE)
+    records = list(SqliteCatalogue(path, collection).records())
+    from assistant.storage.catalogue import close_catalogues
+
+    close_catalogues(path)
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
+    client = chromadb.PersistentClient(path=str(data / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    try:
+        chunks = client.get_collection(collection, embedding_function=None)
+        sources = client.create_collection(f"{collection}__sources", configuration={"hnsw": {"space": "cosine"}},
+                                           embedding_function=None)
+        for record in records:
+            got = chunks.get(where={"article_id": record.article_id}, include=["embeddings"])
+            mean = np.asarray(got["embeddings"], dtype=np.float32).mean(axis=0)
+            meta = {"file": record.file, "file_hash": record.file_hash, "article_id": record.article_id,
+                    "title": record.title}
+            meta.update({k: getattr(record, k) for k in ("date", "url", "duplicate_of") if getattr(record, k)})
+            sources.add(ids=[record.source], embeddings=[(mean / np.linalg.norm(mean)).tolist()], metadatas=[meta])
+    finally:
+        client.close()
+
+
+def _answers(assistant) -> list:
+    return [[(p.chunk_id, p.source, round(p.score, 6)) for p in assistant.retrieve(q, 4)] for q in QUESTIONS]
+
+
+def test_a_store_written_before_the_sqlite_catalogue_opens_and_answers_unchanged(tmp_path, make_assistant):
+    from assistant import Assistant
+    from assistant.storage.catalogue import CATALOGUE_FILE
+    from assistant.storage.collections import collection_names
+
+    data = tmp_path / "data"
+    news = write_folder(tmp_path / "news", {"gouda.txt": GOUDA, "copy.txt": DUPLICATE, "bridge.txt": BRIDGE})
+    with Assistant(data_dir=data) as first:
+        first.ingest(news)
+        collection = first.settings.collection
+        records, stats, answers = first.store.source_records(), first.info(), _answers(first)
+    assert any(r.duplicate_of for r in records.values())
+    _old_format(data, collection)
+    assert not (data / CATALOGUE_FILE).exists()
+
+    reader = make_assistant(data)
+    assert reader.store.source_records() == records  # same records, same order
+    assert reader.info() == stats
+    assert _answers(reader) == answers
+    assert (data / CATALOGUE_FILE).exists()
+    client = reader._client()
+    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    assert f"{collection}__sources" not in names  # moved, then dropped
+    assert collection_names(client) == [collection]
+    again = reader.ingest(news)
+    assert sorted(again.unchanged) == ["news/bridge.txt", "news/copy.txt", "news/gouda.txt"]
+    assert again.orphans_removed == 0
+
+
+def test_an_old_collection_not_yet_opened_is_listed_renamed_and_deleted(tmp_path, make_assistant):
+    from assistant import Assistant
+
+    data = tmp_path / "data"
+    with Assistant(data_dir=data, collection="sport") as first:
+        first.ingest(write_folder(tmp_path / "news", {"gouda.txt": GOUDA}))
+    _old_format(data, "sport")
+    assistant = make_assistant(data)  # the default collection: "sport" is not opened as a store
+    listed = {info.name: info for info in assistant.collections()}
+    assert listed["sport"].articles == 1 and listed["sport"].chunks >= 1
+    assistant.rename_collection("sport", "sports")
+    assert {info.name for info in assistant.collections()} >= {"sports"}
+    assert "sport" not in {info.name for info in assistant.collections()}
+    assistant.delete_collection("sports")
+    assert "sports" not in {info.name for info in assistant.collections()}

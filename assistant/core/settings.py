@@ -40,8 +40,8 @@ class Settings:
         default="articles",
         metadata={
             "help": "The collection questions go to and files are ingested into (`--collection NAME`; list them with "
-                    "`assistant collections`). Its chunks are the Chroma collection NAME, its source records "
-                    "NAME__sources."
+                    "`assistant collections`). Its chunks are the Chroma collection NAME; its source records are kept "
+                    "in catalogue.sqlite3 in data_dir (with chroma_url: in the Chroma collection NAME__sources)."
         },
     )
     chroma_url: str | None = field(

@@ -12,6 +12,7 @@ from filelock import FileLock, Timeout
 from assistant.core.errors import ConfigError, StoreError, StoreInUseError
 from assistant.core.net import is_loopback
 from assistant.core.settings import Settings
+from assistant.storage.catalogue import CATALOGUE_FILE, close_catalogues
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ def _release(lock_path: str) -> None:
             return
         entry[1] -= 1
         if entry[1] <= 0:
+            # the catalogue beside Chroma goes with the store (its connection is per data dir and process)
+            close_catalogues(os.path.join(os.path.dirname(lock_path), CATALOGUE_FILE))
             entry[0].release(force=True)
             del _held[lock_path]
 

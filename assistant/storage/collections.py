@@ -1,8 +1,9 @@
 """Named collections in one store: list them with what they hold, create, rename and delete them.
 
-A collection is two Chroma collections (assistant/storage/store.py): `NAME` (the chunks, whose metadata records the
-embedding model and chunker) and `NAME__sources` (one record per ingested file or object). Every function here
-keeps the two in step; a rename that fails half-way is undone. What lives beside Chroma under a collection's name
+A collection is the Chroma collection `NAME` (the chunks, whose metadata records the embedding model and chunker)
+and its source records, one per ingested file or object, in the catalogue (assistant/storage/catalogue.py: SQLite
+beside an embedded Chroma, the Chroma collection `NAME__sources` on a server). Every function here keeps the two in
+step; a rename that fails half-way is undone. What lives beside Chroma under a collection's name
 (the BM25 index, the history's record of which collection a question was asked of) is the caller's to move:
 `Assistant.rename_collection` does both.
 
@@ -19,7 +20,8 @@ from typing import Any
 
 from assistant.core.errors import InputError
 from assistant.core.naming import SOURCES_SUFFIX, check_name, name_problem
-from assistant.storage.store import ChunkStore, pages
+from assistant.storage.catalogue import open_catalogue, sqlite_collections
+from assistant.storage.store import ChunkStore
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,12 @@ class CollectionInfo:
 
 
 def collection_names(client) -> list[str]:
-    """The names of the assistant's collections in this Chroma (those with their sources beside them), sorted."""
+    """The names of the assistant's collections in this Chroma (those with their source records beside them: in
+    the catalogue, or in a `NAME__sources` collection), sorted."""
     names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-    return sorted(n for n in names if not n.endswith(SOURCES_SUFFIX) and n + SOURCES_SUFFIX in names)
+    catalogued = sqlite_collections(client)
+    return sorted(n for n in names
+                  if not n.endswith(SOURCES_SUFFIX) and (n in catalogued or n + SOURCES_SUFFIX in names))
 
 
 def exists(client, name: str) -> bool:
@@ -56,15 +61,14 @@ def exists(client, name: str) -> bool:
 
 def collection_info(client, name: str) -> CollectionInfo:
     """Articles, chunks, date range and embedding model of collection `name`, read from what it stores."""
-    chunks, sources = _pair(client, name)
+    chunks, catalogue = _pair(client, name)
     articles, dates = 0, []
-    for batch in pages(sources, include=["metadatas"]):
-        for meta in batch["metadatas"]:
-            if meta.get("duplicate_of"):
-                continue
-            articles += 1
-            if meta.get("date"):
-                dates.append(str(meta["date"]))
+    for record in catalogue.records():
+        if record.duplicate_of:
+            continue
+        articles += 1
+        if record.date:
+            dates.append(str(record.date))
     model = str((chunks.metadata or {}).get("embedding_model", "")).partition("@")[0] or "(none yet)"
     return CollectionInfo(name, articles, chunks.count(), min(dates, default=None), max(dates, default=None), model)
 
@@ -84,16 +88,16 @@ def create_collection(client, name: str, signature: dict[str, Any]) -> Collectio
 
 
 def rename_collection(client, old: str, new: str) -> None:
-    """Rename both Chroma collections of `old` to `new`; nothing is copied, nothing lost."""
+    """Rename the chunk collection and the source records of `old` to `new`; nothing is copied, nothing lost."""
     check_name(new)
-    chunks, sources = _pair(client, old)
+    chunks, catalogue = _pair(client, old)
     if old == new:
         return
-    if client_has(client, new) or client_has(client, new + SOURCES_SUFFIX):
+    if client_has(client, new) or client_has(client, new + SOURCES_SUFFIX) or new in sqlite_collections(client):
         raise InputError(f"A collection named {new!r} exists already; pick another name, or delete that one first.")
     chunks.modify(name=new)
     try:
-        sources.modify(name=new + SOURCES_SUFFIX)
+        catalogue.rename(new)
     except Exception:
         chunks.modify(name=old)  # undo: the pair stays together under the old name
         raise
@@ -116,13 +120,14 @@ def client_has(client, name: str) -> bool:
 
 
 def _pair(client, name: str):
-    """The chunk and source collections of `name`, or InputError naming the collections there are."""
+    """The chunk collection and the catalogue of `name`, or InputError naming the collections there are."""
     problem = name_problem(name)
     if problem:
         raise InputError(problem)
     try:
-        return (client.get_collection(name, embedding_function=None),
-                client.get_collection(name + SOURCES_SUFFIX, embedding_function=None))
+        if name not in collection_names(client):
+            raise LookupError(name)
+        return client.get_collection(name, embedding_function=None), open_catalogue(client, name, create=False)
     except Exception:
         there = collection_names(client)
         listed = ", ".join(there) if there else "none yet"

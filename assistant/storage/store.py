@@ -1,10 +1,11 @@
 """The vector store: Chroma, embedded (PersistentClient) or a server (HttpClient), behind a small interface.
 
-Two collections:
-- `<name>`: one record per chunk (text, embedding, article metadata, character span);
-- `<name>__sources`: one record per ingested source (file, or object in a JSON file),
-  with its file hash and the id of the article it holds. Duplicate files point at
-  the same article, whose chunks are stored once.
+Two parts:
+- the Chroma collection `<name>`: one record per chunk (text, embedding, article metadata, character span);
+- the catalogue (assistant/storage/catalogue.py): one source record per ingested source (file, or object in a
+  JSON file), with its file hash and the id of the article it holds; in SQLite beside an embedded Chroma, in the
+  collection `<name>__sources` on a Chroma server. Duplicate files point at the same article, whose chunks are
+  stored once.
 The chunk collection's metadata records the embedding model, its dimension and
 the chunker settings, plus the write counter: its revision, "<writes>-<token>", which every write
 method of this class moves when it is done (no caller has to remember to), so the caches beside the
@@ -22,7 +23,6 @@ deletes them (`remove_orphans`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import uuid
@@ -32,6 +32,9 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from assistant.core.errors import StoreError, StoreMismatchError
+from assistant.storage.catalogue import SourceRecord, open_catalogue, pages
+
+__all__ = ["ChunkStore", "SourceRecord", "StoredChunk", "pages", "write_count"]
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +43,6 @@ SIGNATURE_KEYS = ("embedding_model", "embedding_dimension", "chunker")
 # (benchmarks/README.md); raise it here if a bigger store needs it. Applied to existing collections when they open.
 EF_SEARCH = 100
 HNSW = {"space": "cosine", "ef_search": EF_SEARCH}
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    source: str
-    file: str
-    file_hash: str
-    article_id: str
-    title: str
-    date: str | None
-    url: str | None
-    duplicate_of: str | None
 
 
 @dataclass(frozen=True)
@@ -76,9 +67,8 @@ class ChunkStore:
                 configuration={"hnsw": dict(HNSW)},
                 embedding_function=None,
             )
-            self.sources = client.get_or_create_collection(
-                f"{name}__sources", configuration={"hnsw": dict(HNSW)}, embedding_function=None
-            )
+            self.catalogue = open_catalogue(client, name, int(signature.get("embedding_dimension") or 0),
+                                            configuration={"hnsw": dict(HNSW)})
             self._tune(self.chunks)
         except StoreError:
             raise
@@ -125,26 +115,20 @@ class ChunkStore:
         return self.chunks.count()
 
     def source_records(self, file_prefix: str | None = None) -> dict[str, SourceRecord]:
-        records = {}
-        for batch in self._pages(self.sources, include=["metadatas"]):
-            for source_id, meta in zip(batch["ids"], batch["metadatas"]):
-                if file_prefix and not str(meta.get("file", "")).startswith(file_prefix):
-                    continue
-                records[source_id] = _source_record(source_id, meta)
-        return records
+        """Every source record by source (in the order they were written), or those of files under `file_prefix`."""
+        return {r.source: r for r in self.catalogue.records() if not file_prefix or r.file.startswith(file_prefix)}
 
     def source_count(self) -> int:
         """How many source records there are (duplicates included)."""
-        return self.sources.count()
+        return self.catalogue.count()
 
     def records_of_article(self, article_id: str) -> list[SourceRecord]:
         """The source records that hold article `article_id` (its cited copy and its duplicates), in stored order."""
-        got = self.sources.get(where={"article_id": article_id}, include=["metadatas"])
-        return [_source_record(source, meta) for source, meta in zip(got["ids"], got["metadatas"])]
+        return self.catalogue.of_article(article_id)
 
     def is_empty(self) -> bool:
         """No source record: nothing was ever committed (chunks left by an unfinished write do not count)."""
-        return self.sources.count() == 0
+        return self.catalogue.count() == 0
 
     def committed_articles(self) -> frozenset[str]:
         """Ids of the articles some source record names: the only ones whose chunks may be read.
@@ -155,11 +139,7 @@ class ChunkStore:
         revision = self.revision
         cached = self._committed
         if cached is None or cached[0] != revision:
-            ids = frozenset(
-                str(meta.get("article_id", ""))
-                for batch in self._pages(self.sources, include=["metadatas"])
-                for meta in batch["metadatas"]
-            )
+            ids = frozenset(self.catalogue.article_ids())
             self._committed = cached = (revision, ids)
         return cached[1]
 
@@ -261,16 +241,14 @@ class ChunkStore:
         written after them (`add_chunks`)."""
         step = self._batch_size()
         for i in range(0, len(records), step):
-            part = records[i:i + step]
-            ids = [r.source for r in part]
-            self.sources.delete(ids=ids)  # replace, not merge: see add_chunks
-            self.sources.add(ids=ids, embeddings=self._record_vectors(ids), metadatas=[_source_meta(r) for r in part])
+            self.catalogue.put(records[i:i + step])  # replaces a record of the same source whole
             self._written()
 
     def delete_sources(self, sources: Iterable[str]) -> None:
         sources = list(sources)
-        if sources:
-            self.sources.delete(ids=sources)
+        step = self._batch_size()
+        for i in range(0, len(sources), step):
+            self.catalogue.delete(sources[i:i + step])
             self._written()
 
     def delete_article(self, article_id: str) -> None:
@@ -296,8 +274,7 @@ class ChunkStore:
         Costs one listing of the chunk ids (an id is "<article id>:<index>"), plus a read of the few suspects'
         metadata."""
         if committed is None:
-            committed = {str(meta.get("article_id", "")) for batch in self._pages(self.sources, include=["metadatas"])
-                         for meta in batch["metadatas"]}
+            committed = self.catalogue.article_ids()
         suspects = [i for i in self.all_ids() if i.rpartition(":")[0] not in committed]
         orphans: list[str] = []
         articles: set[str] = set()
@@ -350,12 +327,15 @@ class ChunkStore:
 
     @staticmethod
     def drop_collections(client, name: str) -> None:
-        """Delete the chunk and source collections called `name` (for a rebuild)."""
-        for collection in (name, f"{name}__sources"):
-            try:
-                client.delete_collection(collection)
-            except Exception:  # absent already
-                log.debug("collection %s was not there to drop", collection)
+        """Delete the chunks and the source records of collection `name` (for a rebuild, or a delete)."""
+        try:
+            client.delete_collection(name)
+        except Exception:  # absent already
+            log.debug("collection %s was not there to drop", name)
+        try:
+            open_catalogue(client, name, create=False).drop()
+        except Exception as exc:  # no catalogue: nothing to drop
+            log.debug("no source records of %s to drop: %s", name, exc)
 
     # ---- helpers ----------------------------------------------------------------------------------
 
@@ -368,28 +348,6 @@ class ChunkStore:
     def _pages(self, collection, include: list[str], page: int = 5000) -> Iterator[dict]:
         return pages(collection, include, page)
 
-    def _record_vectors(self, sources: list[str]) -> np.ndarray:
-        """The vectors the source collection needs beside its records (Chroma stores nothing without one). Nothing
-        searches them: each is a fixed unit vector drawn from the source's name, so no record needs another's."""
-        dimension = int(self.signature["embedding_dimension"])
-        vectors = np.empty((len(sources), dimension), dtype=np.float32)
-        for row, source in enumerate(sources):
-            seed = int.from_bytes(hashlib.sha256(source.encode("utf-8")).digest()[:8], "little")
-            vector = np.random.default_rng(seed).standard_normal(dimension)
-            vectors[row] = vector / np.linalg.norm(vector)
-        return vectors
-
-
-def pages(collection, include: list[str], page: int = 5000) -> Iterator[dict]:
-    """Every record of a Chroma collection, `page` at a time (one get of 100k rows would hold them all at once)."""
-    offset = 0
-    while True:
-        batch = collection.get(include=include, limit=page, offset=offset)
-        if not batch["ids"]:
-            return
-        yield batch
-        offset += len(batch["ids"])
-
 
 def write_count(revision: str) -> int:
     """The number of writes a revision counts ("12-4f0c..." -> 12); 0 for one written before the count was kept."""
@@ -399,25 +357,3 @@ def write_count(revision: str) -> int:
 
 def _revision(writes: int) -> str:
     return f"{writes}-{uuid.uuid4().hex[:16]}"
-
-
-def _source_meta(record: SourceRecord) -> dict[str, Any]:
-    meta = {"file": record.file, "file_hash": record.file_hash, "article_id": record.article_id, "title": record.title}
-    for key in ("date", "url", "duplicate_of"):
-        value = getattr(record, key)
-        if value:
-            meta[key] = value
-    return meta
-
-
-def _source_record(source: str, meta: dict[str, Any]) -> SourceRecord:
-    return SourceRecord(
-        source=source,
-        file=str(meta.get("file", source)),
-        file_hash=str(meta.get("file_hash", "")),
-        article_id=str(meta.get("article_id", "")),
-        title=str(meta.get("title", "")),
-        date=meta.get("date"),
-        url=meta.get("url"),
-        duplicate_of=meta.get("duplicate_of"),
-    )
