@@ -221,7 +221,9 @@ def _corpus(root: Path) -> Path:
 # write, so a run makes about 90 of them instead of 3 and a kill lands inside one far more often. Nothing else changes
 # (chunk ids come from the text, so a clean run gives the same store whatever the wave size).
 WAVE_CHUNKS = 16
-_RUN_CLI = ("import sys; import ingest.pipeline as pipeline; pipeline.FLUSH_CHUNKS = int(sys.argv.pop(1)); "
+# `assistant` first: it imports ingest.pipeline itself (importing ingest.pipeline first goes round a cycle)
+_RUN_CLI = ("import sys; import assistant; import ingest.pipeline as pipeline; "
+            "pipeline.FLUSH_CHUNKS = int(sys.argv.pop(1)); "
             "from assistant.cli import main; sys.argv[0] = 'assistant'; main()")
 
 

@@ -1,4 +1,4 @@
-"""The catalogue: one source record per ingested file or object (file, hash, article id, title, date, url, duplicate of).
+"""The catalogue: one source record per ingested file or object (file, hash, article id, title, date, url, copy of).
 
 A record is the commit mark of its article's chunks (assistant/storage/store.py). Where it lives:
 

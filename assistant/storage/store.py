@@ -327,15 +327,16 @@ class ChunkStore:
 
     @staticmethod
     def drop_collections(client, name: str) -> None:
-        """Delete the chunks and the source records of collection `name` (for a rebuild, or a delete)."""
-        try:
-            client.delete_collection(name)
-        except Exception:  # absent already
-            log.debug("collection %s was not there to drop", name)
+        """Delete the source records, then the chunks, of collection `name` (for a rebuild, or a delete): stopped in
+        between, it leaves chunks no record names, which nothing reads and the next ingest removes."""
         try:
             open_catalogue(client, name, create=False).drop()
         except Exception as exc:  # no catalogue: nothing to drop
             log.debug("no source records of %s to drop: %s", name, exc)
+        try:
+            client.delete_collection(name)
+        except Exception:  # absent already
+            log.debug("collection %s was not there to drop", name)
 
     # ---- helpers ----------------------------------------------------------------------------------
 
