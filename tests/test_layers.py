@@ -132,3 +132,18 @@ def test_the_checker_passes_a_clean_tree_and_names_a_module_without_a_layer(tmp_
     assert import_problems(tmp_path, ("pkg",), TOY_LAYERS) == [
         "pkg.new: no layer; add it (or a prefix of it) to LAYER_OF in tests/test_layers.py"
     ]
+
+
+def test_a_lower_layer_imports_without_loading_higher_ones():
+    """The package `assistant` exports its public names lazily: importing a low module loads nothing of the layers
+    above it, and ingest (which uses assistant.core) imports first without a cycle through assistant/__init__.py."""
+    import subprocess
+    import sys
+
+    script = ("import sys, assistant.core.errors, assistant.text.dates; "
+              "print(sorted(m for m in sys.modules if m.startswith(('assistant.api', 'assistant.storage', 'ingest'))))")
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]", loaded.stdout
+    first = subprocess.run([sys.executable, "-c", "import ingest.pipeline; from assistant import Assistant"], cwd=REPO,
+                           capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-2000:]
