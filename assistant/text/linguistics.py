@@ -65,7 +65,7 @@ def tense_at(sentence: str, start: int, end: int) -> str:
     if span is None or not len(span):
         return tense(sentence)
     token = span.root
-    while token.pos_ not in ("VERB", "AUX") and token.head is not token:
+    while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:  # spaCy makes a new Token per access
         token = token.head
     if token.pos_ not in ("VERB", "AUX"):
         return tense(sentence)
