@@ -27,8 +27,10 @@ run: setup
 ask: setup
 	$(BIN)/assistant ask "$(QUESTION)"
 
+# ruff, then mypy (its settings, and which packages it checks, in pyproject.toml)
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: setup lint
 	$(BIN)/python -m pytest -q
@@ -76,4 +78,4 @@ train-ranker: setup
 	$(BIN)/python tools/train_ranker.py .data/bbc $(TRAIN_QUESTIONS)
 
 clean:
-	rm -rf $(VENV) .data reports .pytest_cache
+	rm -rf $(VENV) .data reports .pytest_cache .mypy_cache .ruff_cache

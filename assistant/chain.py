@@ -30,21 +30,21 @@ class AnswerStep(Runnable[dict, Any]):
     def __init__(self, answerer: Any) -> None:
         self.answerer = answerer
 
-    def invoke(self, inputs: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
-        return self.answerer.answer(inputs["question"], _passages(inputs))
+    def invoke(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        return self.answerer.answer(input["question"], _passages(input))
 
-    def stream(self, inputs: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[str | Answer]:
-        yield from self.answerer.stream(inputs["question"], _passages(inputs))
+    def stream(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[str | Answer]:
+        yield from self.answerer.stream(input["question"], _passages(input))
 
 
 class ErrorFallbackStep(AnswerStep):
     """The answerer's stand-in answer after its server failed; the error comes in the input under "error"."""
 
-    def invoke(self, inputs: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
-        return self.answerer.on_error(inputs["question"], _passages(inputs), inputs["error"])
+    def invoke(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
+        return self.answerer.on_error(input["question"], _passages(input), input["error"])
 
-    def stream(self, inputs: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[str | Answer]:
-        yield self.invoke(inputs, config)
+    def stream(self, input: dict, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[str | Answer]:
+        yield self.invoke(input, config)
 
 
 def _passages(inputs: dict) -> list:

@@ -300,6 +300,7 @@ def delete_collection_command(ctx, name, yes) -> None:
         info = next((i for i in assistant.collections() if i.name == name), None)
         if info is None:
             assistant.delete_collection(name)  # says which collections there are
+        assert info is not None  # delete_collection raised above
         if not yes:
             click.confirm(f"Delete collection {name} ({info.articles} articles, {info.chunks} chunks)? "
                           "This cannot be undone", abort=True, err=True)

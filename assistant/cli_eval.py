@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
@@ -16,6 +16,9 @@ from assistant.evaluation import evaluate, parse_configs
 from assistant.evaluation.metrics import contains_answer
 from assistant.evaluation.report import failures, metric_rows, pyplot, write_report
 from assistant.history import Feedback, History
+
+if TYPE_CHECKING:
+    from assistant.api import Assistant
 
 THRESHOLDS = {
     "min_accuracy": ("accuracy", "answer accuracy"),
@@ -96,7 +99,7 @@ def _write_feedback(ctx, out: str) -> None:
     if not feedback:
         raise InputError(f"No feedback is stored in {settings.data_dir} yet: rate answers in the chat page "
                          "(thumbs up or down), then run this again.")
-    opened = []
+    opened: list[Assistant] = []
 
     def find_gold(question: str, answer: str, options: dict) -> list[str]:
         if not opened:

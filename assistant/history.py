@@ -179,6 +179,7 @@ class History:
                 ),
             )
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
+            assert cursor.lastrowid is not None  # set by the INSERT above
             return int(cursor.lastrowid)
 
     def conversations(self, owner: str) -> list[ConversationSummary]:

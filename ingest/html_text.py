@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from bs4 import BeautifulSoup, CData, NavigableString, Tag
 
@@ -97,7 +98,7 @@ def visible_text(html: str) -> Page:
     date = _date(soup, metas)
     url = _canonical_url(soup, metas)
     body = _paragraphs(_visible_strings(soup))
-    title_in_text = bool(title) and body.startswith(title)
+    title_in_text = bool(title and body.startswith(title))
     return Page(text=body, title=title, date=date, url=url, title_in_text=title_in_text)
 
 
@@ -149,7 +150,7 @@ def _is_hidden(tag: Tag) -> bool:
         return True
     if tag.name == "meta" or tag.name == "link":
         return False
-    return bool(_HIDDEN_STYLE.search(tag.get("style", "") or ""))
+    return bool(_HIDDEN_STYLE.search(_single(tag.get("style", "")) or ""))
 
 
 def _first_metas(soup: BeautifulSoup) -> dict[tuple[str, str], Tag]:
@@ -173,7 +174,7 @@ def _title(soup: BeautifulSoup, metas: dict[tuple[str, str], Tag]) -> str | None
         return " ".join(h1.get_text(" ", strip=True).split())
     og = _meta(metas, "og:title", ("property",))
     if og and og.get("content"):
-        return og["content"].strip()
+        return _single(og["content"]).strip()
     if soup.title and soup.title.get_text(strip=True):
         return " ".join(soup.title.get_text(" ", strip=True).split())
     return None
@@ -183,14 +184,20 @@ def _date(soup: BeautifulSoup, metas: dict[tuple[str, str], Tag]) -> str | None:
     for name in _DATE_META:
         meta = _meta(metas, name)
         if meta and meta.get("content"):
-            return meta["content"]
+            return _single(meta["content"])
     time = soup.find("time", attrs={"datetime": True})
-    return time["datetime"] if time else None
+    return _single(time["datetime"]) if time else None
 
 
 def _canonical_url(soup: BeautifulSoup, metas: dict[tuple[str, str], Tag]) -> str | None:
     link = soup.find("link", attrs={"rel": "canonical"})
     if link and link.get("href"):
-        return link["href"]
+        return _single(link["href"])
     og = _meta(metas, "og:url", ("property",))
-    return og["content"] if og and og.get("content") else None
+    return _single(og["content"]) if og and og.get("content") else None
+
+
+def _single(value: object) -> str:
+    """An attribute's value as bs4 gives it: a str, since only multi-valued attributes (class, rel, …) come as lists
+    and none is read here. A cast for the type checker; the value is returned as it is."""
+    return cast(str, value)

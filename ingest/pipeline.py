@@ -26,7 +26,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, cast
 
 import numpy as np
 from tqdm import tqdm
@@ -49,7 +49,9 @@ FLUSH_CHUNKS = 512  # chunks embedded per wave: big batches keep the model busy
 HOLDER_SCAN_FACTOR = 20  # read all source records once when the store holds at most this many per file being ingested
 # a big file's chunks are embedded this many at a time (two ONNX batches), with a look at its time budget after each
 EMBED_SLICE = 16
-DEFAULT_FILE_TIME_BUDGET = next(f.default for f in dataclasses.fields(Settings) if f.name == "file_time_budget_seconds")
+DEFAULT_FILE_TIME_BUDGET = cast(
+    float, next(f.default for f in dataclasses.fields(Settings) if f.name == "file_time_budget_seconds")
+)
 # With a Chroma server another process may be between writing an article's chunks and its source record: chunks
 # without a record are only deleted once they are this old. The embedded store is one process's alone: no wait there.
 SERVER_ORPHAN_GRACE_SECONDS = 600.0
@@ -134,7 +136,7 @@ class Ingestor:
                    follow_symlinks=settings.follow_symlinks, file_time_budget_seconds=settings.file_time_budget_seconds,
                    orphan_grace_seconds=SERVER_ORPHAN_GRACE_SECONDS if settings.chroma_url else 0.0)
 
-    def ingest(self, path: str | Path, sync: bool = False, progress: bool | Progress = False) -> IngestSummary:
+    def ingest(self, path: str | os.PathLike, sync: bool = False, progress: bool | Progress = False) -> IngestSummary:
         started = time.perf_counter()
         root = Path(path).expanduser()
         if not root.exists():
@@ -354,7 +356,8 @@ class _Run:
             return
         self._embed_waiting()
         texts = [chunk.text for item in self.pending for chunk in item.chunks]
-        vectors = np.vstack([item.vectors for item in self.pending])
+        # every pending item has its vectors from here on (_embed_waiting)
+        vectors = np.vstack([cast(np.ndarray, item.vectors) for item in self.pending])
         ids, metas, records = [], [], []
         for item in self.pending:
             article_id = item.article.article_id

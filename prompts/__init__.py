@@ -68,7 +68,7 @@ class Prompt:
 
 def parse(name: str, path: Path, text: str) -> Prompt:
     """Split a template into literal text and variable names; reject anything but plain `{name}` fields."""
-    pieces = []
+    pieces: list[tuple[str, str | None]] = []
     try:
         parsed = list(string.Formatter().parse(text))
     except ValueError as exc:

@@ -25,7 +25,7 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence, cast
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -167,6 +167,7 @@ class ChatPage:
         except Exception as exc:
             yield self._failed(question, exc, conversation, messages)
             return
+        assert answer is not None  # ask_stream ends with the Turn
         index = len(messages)
         if not draft:  # an answer given whole: revealed a few words at a time
             for partial in render.answer_prefixes(answer.text):
@@ -355,7 +356,8 @@ class ChatPage:
         )
 
     def _open(self, session: ChatSession, conversation_id: str) -> tuple:
-        stored = self.history.load(conversation_id, session.owner) if self.history else None
+        owner = cast(str, session.owner)  # restore and open_conversation return early without one
+        stored = self.history.load(conversation_id, owner) if self.history else None
         if stored is None:
             return gr.skip(), gr.skip()
         session.new_chat(self._chat_from(stored))
@@ -644,7 +646,7 @@ def _wire_chat(page: ChatPage, ui: dict[str, Any], session: gr.State, browser: g
 
 def _wire_conversations(page: ChatPage, ui: dict[str, Any], session: gr.State, browser: gr.BrowserState) -> None:
     chatbot, sources, listing, title = ui["chatbot"], ui["sources"], ui["listing"], ui["title"]
-    at_once = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
+    at_once: dict[str, Any] = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
     exported = ui["exported"]
     fresh = [chatbot, sources, ui["box"], browser, listing, title, exported]
     ui["clear"].click(page.new_conversation, [session, browser], fresh, **at_once)
@@ -722,6 +724,6 @@ def _close_pool_with(demo: gr.Blocks) -> None:
         try:
             return close(*args, **kwargs)
         finally:
-            demo.assistant_pool.close()
+            demo.assistant_pool.close()  # type: ignore[attr-defined]  # our attribute, set by build_app
 
-    demo.close = close_all
+    demo.close = close_all  # type: ignore[method-assign]  # wraps this instance's close

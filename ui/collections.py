@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, cast
 
 import gradio as gr
 
@@ -176,7 +176,7 @@ class CollectionControls:
         action, name, new = pending
         try:
             if action == "rename":
-                self.pool.rename(name, new)
+                self.pool.rename(name, cast(str, new))  # a pending rename holds the new name
                 if self.current(session) == name:
                     session.collection = None if new == self.pool.default else new
                 note = f"Renamed the collection {name} to {new}."
@@ -206,7 +206,7 @@ class CollectionControls:
         progress=gr.Progress(),  # noqa: B008 (Gradio's way to ask for a progress bar)
     ) -> tuple[str, Any, Any, str]:
         """Ingest the dropped files into this tab's collection: (report, file box, picker, panel)."""
-        paths = [f if isinstance(f, str) else getattr(f, "path", None) or getattr(f, "name", "") for f in files or []]
+        paths = [f if isinstance(f, str) else getattr(f, "path", "") or getattr(f, "name", "") for f in files or []]
         if not paths:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         name = self.current(session)
@@ -275,7 +275,7 @@ def collection_panel(infos: list[CollectionInfo], current: str) -> dict[str, Any
 
 
 def wire_collections(controls: CollectionControls, ui: dict[str, Any], session: gr.State, demo: gr.Blocks) -> None:
-    at_once = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
+    at_once: dict[str, Any] = {"queue": False, "show_progress": "hidden", "api_visibility": "private"}
     # Changing the store waits its turn with the answers (one at a time): nothing is renamed under a running answer.
     in_turn = {"concurrency_id": "answer", "show_progress": "hidden", "api_visibility": "private"}
     picker, panel, status = ui["picker"], ui["panel"], ui["status"]

@@ -52,7 +52,8 @@ class Citation:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Citation":
         """The Citation `to_dict` wrote (unknown keys ignored, so older or newer records still load)."""
-        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__})
+        fields: dict[str, Any] = {name: data.get(name) for name in cls.__dataclass_fields__}
+        return cls(**fields)
 
 
 @dataclass

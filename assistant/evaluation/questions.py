@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import yaml
 
@@ -62,7 +63,8 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
 
 def _yaml_entries(text: str, path: Path) -> list[tuple[int, object]]:
     try:
-        nodes = yaml.compose(text)
+        # None only for a text with no document, whose data (None) is refused below before nodes is read
+        nodes = cast(yaml.Node, yaml.compose(text))
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

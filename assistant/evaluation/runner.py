@@ -225,7 +225,7 @@ def _says_recent(question: str) -> bool:
 def _cited_within(result: QuestionResult, days: int) -> bool:
     asked = day_or_none(result.as_of)
     dated = [day_or_none(d) for d in result.cited_dates]
-    return bool(asked) and any(d is not None and 0 <= (asked - d).days <= days for d in dated)
+    return asked is not None and any(d is not None and 0 <= (asked - d).days <= days for d in dated)
 
 
 def _share(items: list, test: Callable) -> float | None:

@@ -73,6 +73,7 @@ def _timeout(settings: Settings, timeout_class):
 def _openai(settings: Settings):
     import openai  # the openai extra: imported only for this backend
     from langchain_openai.chat_models.base import BaseChatOpenAI
+    from pydantic import SecretStr  # the key's type in BaseChatOpenAI (it would convert a str itself)
 
     key = os.environ.get(settings.llm_api_key_env or "", "")
     if not settings.llm_base_url and not key:
@@ -86,7 +87,7 @@ def _openai(settings: Settings):
     return BaseChatOpenAI(
         model=model,
         base_url=settings.llm_base_url,
-        api_key=key or PLACEHOLDER_KEY,
+        api_key=SecretStr(key or PLACEHOLDER_KEY),
         timeout=_timeout(settings, openai.Timeout),
         max_retries=0,
         max_tokens=settings.llm_answer_tokens,
@@ -227,9 +228,11 @@ def backend_error(exc: BaseException, name: str, where: str) -> BackendError | N
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
-    chain, seen = [], set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or current.__context__
     return chain

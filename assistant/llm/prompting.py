@@ -122,7 +122,8 @@ class PromptBuilder:
         )
 
     def _pack(self, passages: list[Passage], cleaned: list[str], fixed: int) -> list[int]:
-        used, chosen = fixed, []
+        used = fixed
+        chosen: list[int] = []
         for i, passage in enumerate(passages):
             cost = self.count(self._block(len(chosen) + 1, passage, cleaned[i])) + 1
             if used + cost <= self.budget:

@@ -69,7 +69,8 @@ def clean_passage(text: str) -> tuple[str, int]:
     """
     text = _CONTROL.sub(" ", text)
     text = _FAKE_MARKER.sub(r"(\1)", text)
-    pieces, redacted = [], 0
+    pieces: list[str] = []
+    redacted = 0
     for span in split_sentences(text):
         sentence = text[span.start:span.end]
         if _INSTRUCTION.search(sentence):

@@ -47,6 +47,6 @@ class Reader(Embedder):
         return self.path
 
     @cached_property
-    def model_id(self) -> str:  # type: ignore[override]
+    def model_id(self) -> str:
         digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
         return f"{MODEL_ID}+reader@{digest}"

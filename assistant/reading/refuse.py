@@ -104,7 +104,9 @@ def fit_span_calibration(questions: list[dict]) -> dict:
     chosen, right, answerable = [], [], []
     for q in questions:
         if not q["spans"]:
-            chosen.append(0.0), right.append(False), answerable.append(q["answerable"])
+            chosen.append(0.0)
+            right.append(False)
+            answerable.append(q["answerable"])
             continue
         s = np.asarray(q["spans"], dtype=float)
         z = np.column_stack([s[:, 0], s[:, 1], s[:, 2], np.ones(len(s))]) @ w

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from assistant.core.answer import Passage
 from assistant.core.errors import InputError
@@ -69,7 +70,7 @@ class HybridRetriever:
             fused[chunk.id] = fused.get(chunk.id, 0.0) + 1.0 / (RRF_K + rank)
         for rank, (chunk_id, _) in enumerate(lexical, start=1):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-        ranked = sorted(fused, key=fused.get, reverse=True)
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         known = {chunk.id: chunk for chunk, _ in dense}
         dense_rank = {chunk.id: r for r, (chunk, _) in enumerate(dense, start=1)}
         lexical_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(lexical, start=1)}
@@ -78,11 +79,11 @@ class HybridRetriever:
             batch = ranked[start:start + k]
             known.update(self.store.get_chunks([i for i in batch if i not in known]))
             for i in batch:
-                chunk = known.get(i)
+                stored = known.get(i)
                 # the BM25 mask already hid uncommitted chunks; checked again here on the chunk itself, since the
                 # index may have been swapped for a newer one between the mask and the search
-                if chunk is not None and _article(chunk) in committed:
-                    passages.append(_passage(chunk, fused[i], dense_rank.get(i), lexical_rank.get(i)))
+                if stored is not None and _article(stored) in committed:
+                    passages.append(_passage(stored, fused[i], dense_rank.get(i), lexical_rank.get(i)))
                     if len(passages) == k:
                         return passages
         return passages
@@ -127,7 +128,7 @@ def _ord(day: date | None) -> int | None:
 
 
 def _where(filters: Filters, sources: set[str] | None) -> dict | None:
-    clauses = []
+    clauses: list[dict[str, Any]] = []
     if filters.date_from:
         clauses.append({"date_ord": {"$gte": _ord(filters.date_from)}})
     if filters.date_to:

@@ -133,6 +133,7 @@ def speaks_of_future(sentence: str, start: int, end: int) -> bool:
 
 
 def _resolve(name: str, m: re.Match, published: date | None, future: bool = False) -> tuple[str | None, str]:
+    year: int | None  # a month without a year may have none (_year_for_month)
     if name == "iso":
         try:
             return format_day_of(date(int(m["year"]), int(m["m"]), int(m["d"]))), "day"
