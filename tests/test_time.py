@@ -55,6 +55,7 @@ def test_dates_must_be_iso():
     ("The museum is due to reopen on Friday.", "8 December 2023"),
     ("The swimming pool in the town centre reopened on Monday after repairs.", "4 December 2023"),  # tagged VBN
     ("Fireworks on Friday.", "8 December 2023"),  # no verb: the sentence's tense (present: a plan)
+    ("Recalling their meeting on 20 November, the ministers agreed to talk again.", "20 November 2023"),  # participle
 ])
 def test_time_expressions_resolve_day_exact_and_by_tense(sentence, resolved):
     assert [e.resolved for e in find_time_expressions(sentence, DAY)] == [resolved]

@@ -69,7 +69,22 @@ def tense_at(sentence: str, start: int, end: int) -> str:
         token = token.head
     if token.pos_ not in ("VERB", "AUX"):
         return tense(sentence)
-    return _verb_tense(token)
+    return _verb_tense(_finite(token))
+
+
+def _finite(verb):
+    """The verb that carries the tense: a participle or an infinitive without auxiliaries or a subject of its own
+    ("Recalling their call on August 25, the leaders discussed…") takes the tense of the clause it belongs to."""
+    while (verb.tag_ in ("VBG", "VB", "VBN") and verb.head.i != verb.i
+           and not any(c.dep_ in ("aux", "auxpass", "nsubj", "nsubjpass") for c in verb.children)
+           and not (verb.dep_ == "xcomp" and verb.head.lower_ in _SCHEDULE)):
+        head = verb.head
+        while head.pos_ not in ("VERB", "AUX") and head.head.i != head.i:
+            head = head.head
+        if head.pos_ not in ("VERB", "AUX"):
+            break
+        verb = head
+    return verb
 
 
 def _verb_tense(verb) -> str:
