@@ -61,7 +61,7 @@ bench: setup
 # assistant/models/span-reader-int8.onnx, then validate on the held-out QA paragraphs and store the calibration.
 READER_WORK ?= $(HOME)/.cache/news-assistant/span-reader-train
 train-reader: setup
-	$(BIN)/python tools/train_span_reader.py train --work $(READER_WORK) --epochs 1 --max-steps 3500
+	$(BIN)/python tools/train_span_reader.py train --work $(READER_WORK) --epochs 2 --max-steps 5200
 	$(BIN)/python tools/train_span_reader.py export --work $(READER_WORK)
 	$(MAKE) validate-reader
 
