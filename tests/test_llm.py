@@ -15,7 +15,8 @@ import pytest
 from assistant.core.answer import Passage
 from assistant.core.errors import BackendError, ConfigError
 from assistant.core.settings import Settings
-from tests.conftest import LAVROV_Q, SEED_SOURCE
+
+from conftest import LAVROV_Q, SEED_SOURCE
 
 LAVROV_SENTENCE = "Russian Foreign Minister Sergey Lavrov visited Islamabad in April this year"
 

@@ -23,8 +23,9 @@ import pytest
 
 from assistant.core.answer import Answer, Citation
 from assistant.text.dates import MONTHS, WEEKDAYS, find_time_expressions
-from tests.conftest import LAVROV_Q, REPO, SEED_QUESTIONS, SEEDS, free_port, stop_process
 from tests.test_llm import smollm2_gguf
+
+from conftest import LAVROV_Q, REPO, SEED_QUESTIONS, SEEDS, free_port, stop_process
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
