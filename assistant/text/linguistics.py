@@ -64,12 +64,15 @@ def tense_at(sentence: str, start: int, end: int) -> str:
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None or not len(span):
         return tense(sentence)
-    token = span.root
+    verb = _verb_above(span.root)
+    return tense(sentence) if verb is None else _verb_tense(_finite(verb))
+
+
+def _verb_above(token):
+    """The token itself when it is a verb, else its nearest verb ancestor in the parse; None when there is none."""
     while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:  # spaCy makes a new Token per access
         token = token.head
-    if token.pos_ not in ("VERB", "AUX"):
-        return tense(sentence)
-    return _verb_tense(_finite(token))
+    return token if token.pos_ in ("VERB", "AUX") else None
 
 
 def _finite(verb):
@@ -78,10 +81,8 @@ def _finite(verb):
     while (verb.tag_ in ("VBG", "VB", "VBN") and verb.head.i != verb.i
            and not any(c.dep_ in ("aux", "auxpass", "nsubj", "nsubjpass") for c in verb.children)
            and not (verb.dep_ == "xcomp" and verb.head.lower_ in _SCHEDULE)):
-        head = verb.head
-        while head.pos_ not in ("VERB", "AUX") and head.head.i != head.i:
-            head = head.head
-        if head.pos_ not in ("VERB", "AUX"):
+        head = _verb_above(verb.head)
+        if head is None:
             break
         verb = head
     return verb
