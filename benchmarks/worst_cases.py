@@ -72,24 +72,24 @@ def run_case(name: str, work: Path) -> dict:
     folder.mkdir(parents=True)
     path = folder / file_name
     path.write_text(text, encoding="utf-8")
-    assistant = Assistant(data_dir=work / name / "data", file_time_budget_seconds=0)
-    embedder = assistant.embedder
-    embedder.embed(["warm up"])  # model loading is not part of any figure
+    with Assistant(data_dir=work / name / "data", file_time_budget_seconds=0) as assistant:  # closed before rmtree
+        embedder = assistant.embedder
+        embedder.embed(["warm up"])  # model loading is not part of any figure
 
-    started = time.perf_counter()
-    articles = load_bytes(path.read_bytes(), path.suffix, f"news/{file_name}").articles
-    read_seconds = time.perf_counter() - started
-    chunker = assistant.chunker
-    started = time.perf_counter()
-    chunks = [chunk for article in articles for chunk in chunker.chunk(article.text)]
-    chunk_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    embedder.embed([chunk.text for chunk in chunks], cache=False)
-    embed_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        articles = load_bytes(path.read_bytes(), path.suffix, f"news/{file_name}").articles
+        read_seconds = time.perf_counter() - started
+        chunker = assistant.chunker
+        started = time.perf_counter()
+        chunks = [chunk for article in articles for chunk in chunker.chunk(article.text)]
+        chunk_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        embedder.embed([chunk.text for chunk in chunks], cache=False)
+        embed_seconds = time.perf_counter() - started
 
-    started = time.perf_counter()
-    summary = assistant.ingest(folder)
-    ingest_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        summary = assistant.ingest(folder)
+        ingest_seconds = time.perf_counter() - started
     result = {
         "case": name, "bytes": len(text.encode("utf-8")), "chunks": len(chunks),
         "read_seconds": round(read_seconds, 2), "chunk_seconds": round(chunk_seconds, 2),
