@@ -150,3 +150,40 @@ def make_assistant(tmp_path):
     yield make
     for assistant in made:
         assistant.close()
+
+
+# ---- `slow` follows measured time --------------------------------------------------------------------------------
+# `make test-fast` leaves out tests marked slow, so a mark must match what a test costs. At the end of a run, tests
+# that took longer than SLOW_SECONDS (set-up included: a module's shared store or browser is paid by its first test)
+# without the mark, and tests marked slow on their own that took under QUICK_SECONDS, are listed to be re-marked.
+SLOW_SECONDS = 5.0
+QUICK_SECONDS = 0.5
+_seconds: dict[str, float] = {}
+_marked_slow: dict[str, bool] = {}  # nodeid -> marked slow on the test itself (not by its module's pytestmark)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("slow"):
+            _marked_slow[item.nodeid] = any(mark.name == "slow" for mark in getattr(item.function, "pytestmark", []))
+
+
+def pytest_runtest_logreport(report):
+    _seconds[report.nodeid] = _seconds.get(report.nodeid, 0.0) + report.duration
+
+
+def slow_mark_mismatches(seconds: dict[str, float], marked_slow: dict[str, bool]) -> tuple[list[str], list[str]]:
+    """(tests to mark slow, tests whose own slow mark is not earned), each as 'nodeid (N.N s)', slowest first."""
+    unmarked = sorted((s, n) for n, s in seconds.items() if s >= SLOW_SECONDS and n not in marked_slow)
+    unearned = sorted((s, n) for n, s in seconds.items() if s < QUICK_SECONDS and marked_slow.get(n))
+    return ([f"{n} ({s:.1f} s)" for s, n in reversed(unmarked)], [f"{n} ({s:.1f} s)" for s, n in unearned])
+
+
+def pytest_terminal_summary(terminalreporter):
+    unmarked, unearned = slow_mark_mismatches(_seconds, _marked_slow)
+    if unmarked or unearned:
+        terminalreporter.section("slow marks to change (measured in this run)")
+        for line in unmarked:
+            terminalreporter.write_line(f"mark slow: {line}")
+        for line in unearned:
+            terminalreporter.write_line(f"not slow:  {line}")
