@@ -190,11 +190,8 @@ class Assistant:
         question = check_question(question)
         _check_k(k)
         retriever = HybridRetriever(self.store, self.embedder, self.lexical, mode)
-        for filters in self.filter_plan(question, date_from, date_to, source, as_of):
-            passages = retriever.retrieve(question, k or self.settings.k, filters)
-            if passages:
-                return passages
-        return []
+        return retriever.retrieve_first(question, k or self.settings.k,
+                                        self.filter_plan(question, date_from, date_to, source, as_of))
 
     def ask(self, question: str, k: int | None = None, *, date_from: date | str | None = None,
             date_to: date | str | None = None, source: str | None = None, mode: str = "hybrid",
