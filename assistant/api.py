@@ -200,12 +200,9 @@ class Assistant:
 
         `as_of` is the date of asking: nothing published after it is used, and "this week", "recently" or "this
         month" in the question are read against it (without it: against the newest article in the collection)."""
-        question = check_question(question)
-        _check_k(k)
-        empty = self.why_nothing_matches(date_from, date_to, source, as_of)
-        if empty:
-            return Answer.refusal(question, reason=empty)
         inputs = self._chain_inputs(question, k, date_from, date_to, source, as_of)
+        if isinstance(inputs, Answer):
+            return inputs
         return self.chain(mode=mode, backend=backend).invoke(inputs)
 
     def ask_stream(self, question: str, k: int | None = None, *, date_from: date | str | None = None,
@@ -217,17 +214,21 @@ class Assistant:
         The pieces are the model's draft; the Answer is what its citations support. A backend that
         does not stream (extractive) yields the Answer alone.
         """
+        inputs = self._chain_inputs(question, k, date_from, date_to, source, as_of)
+        if isinstance(inputs, Answer):
+            yield inputs
+            return
+        yield from self.chain(mode=mode, backend=backend).stream(inputs)
+
+    def _chain_inputs(self, question: str, k: int | None, date_from: date | str | None, date_to: date | str | None,
+                      source: str | None, as_of: date | str | None) -> dict[str, Any] | Answer:
+        """What `ask` and `ask_stream` give the chain: the checked question (InputError when it or k is not
+        acceptable), k and the filter plan; or, when no article can pass the filters, the refusal that says why."""
         question = check_question(question)
         _check_k(k)
         empty = self.why_nothing_matches(date_from, date_to, source, as_of)
         if empty:
-            yield Answer.refusal(question, reason=empty)
-            return
-        inputs = self._chain_inputs(question, k, date_from, date_to, source, as_of)
-        yield from self.chain(mode=mode, backend=backend).stream(inputs)
-
-    def _chain_inputs(self, question: str, k: int | None, date_from: date | str | None, date_to: date | str | None,
-                      source: str | None, as_of: date | str | None) -> dict[str, Any]:
+            return Answer.refusal(question, reason=empty)
         plan = self.filter_plan(question, date_from, date_to, source, as_of)
         return {"question": question, "k": k or self.settings.k, "filters": plan[-1], "filter_plan": plan}
 
