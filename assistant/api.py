@@ -249,11 +249,7 @@ class Assistant:
                     source: str | None, as_of: date | str | None) -> list[Filters]:
         """The filters to try in order: the window the question's time words point at (when it says "this week"
         and the like), then the plain filters. Nothing after `as_of` is ever used."""
-        date_from = parse_day(date_from, "start date")
-        date_to = parse_day(date_to, "end date")
-        as_of = parse_day(as_of, "as-of date")
-        if as_of is not None and self.newest_date() is not None:  # an undated collection has nothing to cap
-            date_to = min(date_to, as_of) if date_to else as_of
+        date_from, date_to, as_of = self._dates(date_from, date_to, as_of)
         plain = Filters(date_from, date_to, source)
         reference = as_of or self.newest_date()
         window = question_window(question, reference) if reference else None
@@ -264,6 +260,17 @@ class Assistant:
         if start and start > end:
             return [plain]
         return [Filters(start, end, source), plain]
+
+    def _dates(self, date_from: date | str | None, date_to: date | str | None,
+               as_of: date | str | None) -> tuple[date | None, date | None, date | None]:
+        """(date_from, date_to, as_of) parsed (InputError naming the bad one), date_to capped at `as_of`: nothing
+        published after the date of asking is used (an undated collection has nothing to cap)."""
+        date_from = parse_day(date_from, "start date")
+        date_to = parse_day(date_to, "end date")
+        as_of = parse_day(as_of, "as-of date")
+        if as_of is not None and self.newest_date() is not None:
+            date_to = min(date_to, as_of) if date_to else as_of
+        return date_from, date_to, as_of
 
     def newest_date(self) -> date | None:
         """The newest article date in the collection (cached until the store changes)."""
@@ -281,10 +288,7 @@ class Assistant:
     def why_nothing_matches(self, date_from: date | str | None = None, date_to: date | str | None = None,
                             source: str | None = None, as_of: date | str | None = None) -> str | None:
         """Why no article can pass these filters, in words; None when some article does."""
-        date_from, date_to = parse_day(date_from, "start date"), parse_day(date_to, "end date")
-        as_of = parse_day(as_of, "as-of date")
-        if as_of is not None and self.newest_date() is not None:
-            date_to = min(date_to, as_of) if date_to else as_of
+        date_from, date_to, _ = self._dates(date_from, date_to, as_of)
         catalogue = self._catalogue()
         if source:
             prefix = source.strip("/")
