@@ -190,11 +190,8 @@ class Assistant:
         question = check_question(question)
         _check_k(k)
         retriever = HybridRetriever(self.store, self.embedder, self.lexical, mode)
-        for filters in self.filter_plan(question, date_from, date_to, source, as_of):
-            passages = retriever.retrieve(question, k or self.settings.k, filters)
-            if passages:
-                return passages
-        return []
+        return retriever.retrieve_first(question, k or self.settings.k,
+                                        self.filter_plan(question, date_from, date_to, source, as_of))
 
     def ask(self, question: str, k: int | None = None, *, date_from: date | str | None = None,
             date_to: date | str | None = None, source: str | None = None, mode: str = "hybrid",
@@ -203,12 +200,9 @@ class Assistant:
 
         `as_of` is the date of asking: nothing published after it is used, and "this week", "recently" or "this
         month" in the question are read against it (without it: against the newest article in the collection)."""
-        question = check_question(question)
-        _check_k(k)
-        empty = self.why_nothing_matches(date_from, date_to, source, as_of)
-        if empty:
-            return Answer.refusal(question, reason=empty)
         inputs = self._chain_inputs(question, k, date_from, date_to, source, as_of)
+        if isinstance(inputs, Answer):
+            return inputs
         return self.chain(mode=mode, backend=backend).invoke(inputs)
 
     def ask_stream(self, question: str, k: int | None = None, *, date_from: date | str | None = None,
@@ -220,17 +214,21 @@ class Assistant:
         The pieces are the model's draft; the Answer is what its citations support. A backend that
         does not stream (extractive) yields the Answer alone.
         """
+        inputs = self._chain_inputs(question, k, date_from, date_to, source, as_of)
+        if isinstance(inputs, Answer):
+            yield inputs
+            return
+        yield from self.chain(mode=mode, backend=backend).stream(inputs)
+
+    def _chain_inputs(self, question: str, k: int | None, date_from: date | str | None, date_to: date | str | None,
+                      source: str | None, as_of: date | str | None) -> dict[str, Any] | Answer:
+        """What `ask` and `ask_stream` give the chain: the checked question (InputError when it or k is not
+        acceptable), k and the filter plan; or, when no article can pass the filters, the refusal that says why."""
         question = check_question(question)
         _check_k(k)
         empty = self.why_nothing_matches(date_from, date_to, source, as_of)
         if empty:
-            yield Answer.refusal(question, reason=empty)
-            return
-        inputs = self._chain_inputs(question, k, date_from, date_to, source, as_of)
-        yield from self.chain(mode=mode, backend=backend).stream(inputs)
-
-    def _chain_inputs(self, question: str, k: int | None, date_from: date | str | None, date_to: date | str | None,
-                      source: str | None, as_of: date | str | None) -> dict[str, Any]:
+            return Answer.refusal(question, reason=empty)
         plan = self.filter_plan(question, date_from, date_to, source, as_of)
         return {"question": question, "k": k or self.settings.k, "filters": plan[-1], "filter_plan": plan}
 
@@ -251,11 +249,7 @@ class Assistant:
                     source: str | None, as_of: date | str | None) -> list[Filters]:
         """The filters to try in order: the window the question's time words point at (when it says "this week"
         and the like), then the plain filters. Nothing after `as_of` is ever used."""
-        date_from = parse_day(date_from, "start date")
-        date_to = parse_day(date_to, "end date")
-        as_of = parse_day(as_of, "as-of date")
-        if as_of is not None and self.newest_date() is not None:  # an undated collection has nothing to cap
-            date_to = min(date_to, as_of) if date_to else as_of
+        date_from, date_to, as_of = self._dates(date_from, date_to, as_of)
         plain = Filters(date_from, date_to, source)
         reference = as_of or self.newest_date()
         window = question_window(question, reference) if reference else None
@@ -266,6 +260,17 @@ class Assistant:
         if start and start > end:
             return [plain]
         return [Filters(start, end, source), plain]
+
+    def _dates(self, date_from: date | str | None, date_to: date | str | None,
+               as_of: date | str | None) -> tuple[date | None, date | None, date | None]:
+        """(date_from, date_to, as_of) parsed (InputError naming the bad one), date_to capped at `as_of`: nothing
+        published after the date of asking is used (an undated collection has nothing to cap)."""
+        date_from = parse_day(date_from, "start date")
+        date_to = parse_day(date_to, "end date")
+        as_of = parse_day(as_of, "as-of date")
+        if as_of is not None and self.newest_date() is not None:
+            date_to = min(date_to, as_of) if date_to else as_of
+        return date_from, date_to, as_of
 
     def newest_date(self) -> date | None:
         """The newest article date in the collection (cached until the store changes)."""
@@ -283,10 +288,7 @@ class Assistant:
     def why_nothing_matches(self, date_from: date | str | None = None, date_to: date | str | None = None,
                             source: str | None = None, as_of: date | str | None = None) -> str | None:
         """Why no article can pass these filters, in words; None when some article does."""
-        date_from, date_to = parse_day(date_from, "start date"), parse_day(date_to, "end date")
-        as_of = parse_day(as_of, "as-of date")
-        if as_of is not None and self.newest_date() is not None:
-            date_to = min(date_to, as_of) if date_to else as_of
+        date_from, date_to, _ = self._dates(date_from, date_to, as_of)
         catalogue = self._catalogue()
         if source:
             prefix = source.strip("/")

@@ -67,11 +67,8 @@ def build_chain(assistant: "Assistant", mode: str = "hybrid", backend: str = "ex
 
     def retrieve(inputs: dict) -> list[Document]:
         # a plan of filters, tried in order until one finds passages ("this week" first, then any date)
-        for filters in inputs.get("filter_plan") or [inputs.get("filters")]:
-            documents = retriever.invoke(inputs["question"], k=inputs.get("k"), filters=filters)
-            if documents:
-                return documents
-        return []
+        return retriever.invoke(inputs["question"], k=inputs.get("k"), filters=inputs.get("filters"),
+                                filter_plan=inputs.get("filter_plan"))
 
     return (RunnablePassthrough.assign(documents=RunnableLambda(retrieve).with_config(run_name="retrieve"))
             | answer_step(assistant.answerer(backend), assistant.settings.llm_error_fallback))

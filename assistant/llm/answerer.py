@@ -52,7 +52,7 @@ class LLMAnswerer:
             refusal=REFUSAL,
         )
         self._fallback_factory = fallback
-        self._fallback = None
+        self._fallback: object | None = None  # made by _fallback_factory on first use
         self._model_factory = model_factory or (lambda: chat_model(name, settings))
         self._model = None
         self._lock = threading.Lock()

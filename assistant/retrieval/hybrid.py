@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Iterable
 
 from assistant.core.answer import Passage
 from assistant.core.errors import InputError
@@ -87,6 +87,16 @@ class HybridRetriever:
                     if len(passages) == k:
                         return passages
         return passages
+
+    def retrieve_first(self, question: str, k: int, plan: Iterable[Filters | None]) -> list[Passage]:
+        """The passages of the first filters in `plan` that find any; [] when none does. A plan is tried in order:
+        the window the question's time words point at ("this week"), then the plain filters (Assistant.filter_plan).
+        """
+        for filters in plan:
+            passages = self.retrieve(question, k, filters)
+            if passages:
+                return passages
+        return []
 
     def _dense(
         self, question: str, pool: int, where: dict | None, committed: frozenset[str]

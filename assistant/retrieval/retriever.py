@@ -44,14 +44,17 @@ class AssistantRetriever(BaseRetriever):
 
 
 class ArticleRetriever(BaseRetriever):
-    """Hybrid retrieval as a LangChain retriever, k and filters given per call (the answer chain's first step)."""
+    """Hybrid retrieval as a LangChain retriever, k and filters given per call (the answer chain's first step):
+    `filters`, or a `filter_plan` of filters tried in order until one finds passages (HybridRetriever.retrieve_first).
+    """
 
     hybrid: Any  # assistant.retrieval.hybrid.HybridRetriever; typed loosely because pydantic does not know it
     k: int = 8
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None,
-                                filters: Filters | None = None) -> list[Document]:
-        passages = self.hybrid.retrieve(query, k or self.k, filters)
+                                filters: Filters | None = None,
+                                filter_plan: list[Filters | None] | None = None) -> list[Document]:
+        passages = self.hybrid.retrieve_first(query, k or self.k, filter_plan or [filters])
         return [passage_to_document(p) for p in passages]
 
 
