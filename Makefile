@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 QUESTION ?= When did Lavrov visit Pakistan?
 
-.PHONY: setup run ask lint test test-fast eval-seeds eval-bbc eval-bbc-test eval-news train-reader validate-reader train-answerer train-ranker bench clean
+.PHONY: setup run ask lint test test-fast eval-seeds eval-bbc eval-bbc-test eval-news train-reader train-reader-more validate-reader train-answerer train-ranker bench clean
 
 setup: $(STAMP)
 
@@ -63,6 +63,16 @@ READER_WORK ?= $(HOME)/.cache/news-assistant/span-reader-train
 train-reader: setup
 	$(BIN)/python tools/train_span_reader.py train --work $(READER_WORK) --epochs 2 --max-steps 5200
 	$(BIN)/python tools/train_span_reader.py export --work $(READER_WORK)
+	$(MAKE) validate-reader
+
+# Continue training from the shipped reader (this machine keeps no checkpoints between sessions): its int8 weights are
+# loaded into the torch model (checked against the file's logits), then a new READER_MORE_STEPS schedule (warm-up, then
+# decay) with a fresh optimiser; resumable in READER_MORE_WORK like train-reader. Exports and validates as train-reader.
+READER_MORE_WORK ?= $(HOME)/.cache/news-assistant/span-reader-more
+READER_MORE_STEPS ?= 1500
+train-reader-more: setup
+	$(BIN)/python tools/train_span_reader.py train --init-from assistant/models/span-reader-int8.onnx --work $(READER_MORE_WORK) --max-steps $(READER_MORE_STEPS)
+	$(BIN)/python tools/train_span_reader.py export --work $(READER_MORE_WORK)
 	$(MAKE) validate-reader
 
 validate-reader: setup
