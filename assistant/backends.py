@@ -136,7 +136,8 @@ def span_reader(assistant: "Assistant") -> Answerer:
     lexical = assistant.lexical
     lexical.ensure(assistant.store)
     whole = HybridRetriever(assistant.store, assistant.embedder, lexical).whole_articles
-    return ReaderAnswerer(SpanReader.shared(), assistant.settings.min_confidence, expand=whole)
+    return ReaderAnswerer(SpanReader.shared(), assistant.settings.min_confidence, expand=whole,
+                          embed=assistant.embedder.embed)
 
 
 def openai(assistant: "Assistant") -> Answerer:

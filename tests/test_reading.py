@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from assistant.core.answer import Passage
@@ -203,3 +204,90 @@ def test_span_reader_analysis_granularity_and_head_noun_from_the_parse():
     assert analyse_question("Which Leeds United striker scored twice?").head == "striker"
     assert analyse_question("Which animals were rescued from the flood?").head == "animal"
     assert analyse_question("Who founded the airline?").head is None
+
+
+# Made-up statements of one fact in other words (a value revised) and of different facts about the same thing with the
+# same shape of value; none is one of the pairs SAME_FACT was chosen on.
+SAME_FACT_PAIRS = [
+    ("The concert hall will reopen in March 2025.", "March 2025",
+     "The concert hall's doors are now due to open again to audiences in October 2025.", "October 2025"),
+    ("The charity has 2,300 volunteers.", "2,300",
+     "Volunteers working for the charity now number 2,750.", "2,750"),
+    ("The bypass is expected to be finished by 30 June.", "30 June",
+     "Completion of the new bypass has been put back to 14 August, the highways agency said.", "14 August"),
+]
+DIFFERENT_FACT_PAIRS = [
+    ("The cost of the flood wall rose to £3.6m, the agency said.", "£3.6m",
+     "The agency's annual budget for river maintenance is £900,000.", "£900,000"),
+    # these two just below SAME_FACT (cosine 0.65 rounded): right, by a hair
+    ("The concert hall will reopen in March 2025.", "March 2025", "The concert hall was built in 1962.", "1962"),
+    ("The charity has 2,300 volunteers.", "2,300",
+     "The charity answered 41,000 calls to its helpline last year.", "41,000"),
+]
+# Held-out pairs the embedding decides wrongly (cosines 0.59 and 0.74 against SAME_FACT 0.65): a paraphrase with no
+# word of the fact in common, and two events of one subject, whose shared subject dominates the sentence embedding.
+# Strict: the test says so when a better measure gets them right.
+SAME_FACT_MISSED = [
+    (("The cost of the flood wall rose to £3.6m, the agency said.", "£3.6m",
+      "The bill for building the flood defence is now £4.2m.", "£4.2m"), True),
+    (("The bypass is expected to be finished by 30 June.", "30 June",
+      "Construction of the bypass began on 4 January.", "4 January"), False),
+]
+
+
+def _stated(text: str, value: str, article: str) -> tuple[Span, Passage]:
+    return _span(value, text), _passage(text, article=article, chunk=article)
+
+
+def _decide(pair: tuple[str, str, str, str]) -> bool:
+    from assistant.models.embedding import Embedder
+    from assistant.reading.answerer import same_fact
+
+    first, first_value, second, second_value = pair
+    return same_fact(Embedder.shared().embed, _stated(first, first_value, "a1"),
+                     [_stated(second, second_value, "a2")]) == [True]
+
+
+@pytest.mark.parametrize("pair, expected", [(p, True) for p in SAME_FACT_PAIRS] +
+                         [(p, False) for p in DIFFERENT_FACT_PAIRS])
+def test_same_fact_tells_a_revised_value_from_another_fact(pair, expected):
+    assert _decide(pair) == expected
+
+
+@pytest.mark.xfail(strict=True, reason="sentence embeddings: the shared subject outweighs the event or attribute")
+@pytest.mark.parametrize("pair, expected", SAME_FACT_MISSED)
+def test_same_fact_known_misses(pair, expected):
+    assert _decide(pair) == expected
+
+
+def test_a_different_shape_of_value_is_never_the_same_fact():
+    from assistant.reading.answerer import same_fact
+
+    def embed(texts):  # every sentence alike: only the shape can tell them apart
+        return np.ones((len(texts), 2)) / np.sqrt(2)
+
+    cost = _stated("The repair will cost £2m.", "£2m", "a1")
+    assert same_fact(embed, cost, [_stated("The repair will finish on 3 May.", "3 May", "a2"),
+                                   _stated("The repair will now cost £2.5m.", "£2.5m", "a3")]) == [False, True]
+
+
+def test_asked_for_the_latest_a_changed_from_value_gives_way_to_the_changed_to_one():
+    from assistant.reading.answerer import changed_to
+
+    text = "The opening has been put back from the summer of 2025 to the first quarter of 2026, the trust said."
+    old, new = _span("2025", text), _span("2026", text)
+    assert changed_to(old, [old, new], text) is new
+    hours = "The market opens on Saturday from 9am, and on Sunday to 2pm."
+    assert changed_to(_span("9am", hours), [_span("9am", hours), _span("2pm", hours)], hours).text == "9am"
+
+
+def test_an_answer_with_an_earlier_value_keeps_to_the_word_limit():
+    from assistant.core.answer import MAX_ANSWER_WORDS
+    from assistant.reading.compose import Finding
+
+    filler = " ".join(f"word{i}" for i in range(40))
+    new = _passage(f"{filler} the opening was put back to the first quarter of 2026, {filler}.", "2024-01-17", "a2")
+    old = _passage(f"{filler} the wing is due to open in the summer of 2025, {filler}.", "2023-06-28", "a1")
+    answer = compose("When will the wing open?", "when", _span("2026", new.text), new, 0.9,
+                     earlier=Finding(_span("2025", old.text), old))
+    assert len(answer.text.split()) <= MAX_ANSWER_WORDS and "Earlier:" in answer.text

@@ -40,7 +40,8 @@ def test_dates_must_be_iso():
 @pytest.mark.parametrize("sentence, resolved", [
     ("Work began on Monday.", "4 December 2023"),
     ("The talks will resume on Monday.", "11 December 2023"),
-    ("The ferry stops at the end of April.", "April 2024"),
+    ("The ferry stops at the end of April.", "the end of April 2024"),
+    ("Repairs start at the beginning of March.", "the start of March 2024"),
     ("Lavrov visited Islamabad in April this year.", "April 2023"),
     ("Prices rose last week.", "the week of 27 November 2023"),
     ("The plant will open by the end of next year.", "the end of 2024"),

@@ -6,8 +6,11 @@ or says none is there.
     read        every window: best spans and a "no answer" score               -> read.py
     refuse      each span's margin, its passage's coverage of the question and retrieval rank -> calibrated confidence;
                 the best one is answered unless below the validated threshold                   -> refuse.py
+    latest      values of one fact from articles of other dates (same shape of value, sentences alike in the
+                embedding model): the newest leads, the one before it is named            -> ReaderAnswerer._latest
     compose     short answer (dates resolved), the quoted sentence, citation    -> compose.py
-No hand rule decides the span or the refusal; both come from the model and its calibration.
+No hand rule decides the span or the refusal; both come from the model and its calibration. Which of the reader's
+spans leads when articles revise a value is decided by date (`_latest`, and `changed_to` for "from X to Y").
 """
 
 from __future__ import annotations
@@ -16,22 +19,29 @@ import logging
 import re
 from typing import Callable, Iterator
 
+import numpy as np
+
 from assistant.core.answer import Answer, Passage
+from assistant.models.embedding import Embedder
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
-from assistant.reading.compose import Finding, compose
+from assistant.reading.compose import Finding, compose, sentence_around
 from assistant.reading.read import Span, SpanReader
 from assistant.reading.refuse import Calibration, anchor_coverage, rank_prior
 from assistant.text.dates import find_time_expressions
-from assistant.text.terms import terms
 from assistant.text.timeframe import asks_for_latest, day_or_none
 
 log = logging.getLogger(__name__)
 
 REVISION_GAP = 0.15  # a newer article's answer leads when its confidence is at most this much below the best one's
 MAX_RIVALS = 12  # spans looked at for a newer or an earlier value
-SAME_FACT = 0.25  # share of words the text around two values must have in common to be one fact revised
-SENTENCE_REACH = 80  # characters either side of a span compared for that
+# Cosine of two sentences' embeddings (their values left out) from which they state one fact. Chosen off the dated
+# collection: on 21 made-up pairs (12 of one fact in other words, 9 of different facts about the same thing with the
+# same shape of value) 0.65 tells the most apart (balanced accuracy 0.72); on 150 BBC business articles, 296 pairs of
+# sentences of one article that each give a money amount (one story, mostly different facts) lie below it 93% of the
+# time (95th percentile 0.67), and those above it mostly restate one figure ("US crude prices surge above $53" / "US
+# crude prices have soared to fresh four-month highs above $53").
+SAME_FACT = 0.65
 
 
 def _shape(text: str) -> str:
@@ -44,13 +54,41 @@ def _shape(text: str) -> str:
     return "number" if re.search(r"\d", text) else "words"
 
 
-def _same_fact(span: Span, passage: Passage, best: Span, best_passage: Passage) -> bool:
-    """Two spans give values of one fact when they have the same shape and their sentences say much the same."""
-    if _shape(span.text) != _shape(best.text):
-        return False
-    words = [set(terms(p.text[max(0, s.start - SENTENCE_REACH):s.end + SENTENCE_REACH]))
-             for s, p in ((span, passage), (best, best_passage))]
-    return bool(words[0] and words[1]) and len(words[0] & words[1]) / len(words[0] | words[1]) >= SAME_FACT
+Embed = Callable[[list[str]], np.ndarray]
+
+
+def fact_sentence(span: Span, passage: Passage) -> str:
+    """The sentence a span's value is stated in, the value itself left out: two statements of one fact differ in
+    their values, and the embedding should compare what is said about them."""
+    text = passage.text
+    start, end = sentence_around(text, span.start, span.end)
+    return " ".join((text[start:span.start] + " " + text[span.end:end]).split())
+
+
+def same_fact(embed: Embed, best: tuple[Span, Passage], rivals: list[tuple[Span, Passage]]) -> list[bool]:
+    """For each rival: does it give a value of the best span's fact? The same shape of value, and sentences that say
+    the same thing about it (cosine of their embeddings, the value left out, at least SAME_FACT)."""
+    shaped = [i for i, (span, _) in enumerate(rivals) if _shape(span.text) == _shape(best[0].text)]
+    same = [False] * len(rivals)
+    if not shaped:
+        return same
+    vectors = embed([fact_sentence(*best)] + [fact_sentence(*rivals[i]) for i in shaped])
+    for i, similarity in zip(shaped, vectors[1:] @ vectors[0]):
+        log.debug("same fact? %r ~ %r: %.2f", rivals[i][0].text, best[0].text, similarity)
+        same[i] = bool(similarity >= SAME_FACT)
+    return same
+
+
+def changed_to(best: Span, spans: list[Span], text: str) -> Span:
+    """A sentence that reports a change names both values ("has risen from £28 million to £34.5 million", "put back
+    from the summer of 2025 to the first quarter of 2026"): asked for the latest value, a span that is what the value
+    changed from gives way to the reader's span of what it changed to, when there is one of the same shape."""
+    if not re.search(r"\bfrom\b[^,.;:]{0,30}$", text[max(0, best.start - 40):best.start], re.IGNORECASE):
+        return best
+    after = [s for s in spans if s.passage == best.passage and s.start >= best.end
+             and _shape(s.text) == _shape(best.text)
+             and re.fullmatch(r"[^,.;:]{0,20}?\s+to\s+[^,.;:]{0,30}", text[best.end:s.start], re.IGNORECASE)]
+    return min(after, key=lambda s: s.start) if after else best
 
 
 def _same_value(a: str, b: str) -> bool:
@@ -68,8 +106,11 @@ def article_rank_priors(read: list[Passage]) -> list[float]:
 class ReaderAnswerer:
     def __init__(self, reader: SpanReader, min_confidence: float | None = None,
                  expand: Callable[[list[str]], list[Passage]] | None = None, expand_articles: int = 2,
-                 max_passages: int = 16) -> None:
+                 max_passages: int = 16, embed: Embed | None = None) -> None:
         self.reader = reader
+        # the sentence embedder that tells a revised value of one fact from another fact; the factory passes the
+        # retrieval model's (assistant/backends.py), and without one the shared embedder is loaded when first needed
+        self._embed = embed
         self.calibration = Calibration.from_record(reader.record)
         # None: the threshold chosen on the validation split and stored with the model
         self.min_confidence = self.calibration.threshold if min_confidence is None else min_confidence
@@ -89,6 +130,8 @@ class ReaderAnswerer:
         log.debug("best span %r margin %.2f confidence %.2f", best.text, best.margin, confidence)
         if confidence < self.min_confidence:
             return Answer.refusal(question, analysis.kind, confidence)
+        if asks_for_latest(question):
+            best = changed_to(best, [s for _, s in scored], read[best.passage].text)
         chosen, earlier = self._latest(question, scored, read, best, confidence)
         return compose(question, analysis.kind, chosen, read[chosen.passage], confidence, analysis.granularity,
                        short=analysis.kind != "yes_no",  # no reader can say yes or no: the evidence is quoted
@@ -111,7 +154,7 @@ class ReaderAnswerer:
         if best_date is None:
             return best, None
         gap = REVISION_GAP * (2 if asks_for_latest(question) else 1)
-        rivals = []
+        candidates = []
         seen_articles = {read[best.passage].article_id}
         for rival_confidence, span in scored:
             if span is best:
@@ -123,9 +166,11 @@ class ReaderAnswerer:
             seen_articles.add(passage.article_id)
             if rival_confidence < self.min_confidence or rival_confidence < confidence - gap:
                 continue
-            if _same_value(span.text, best.text) or not _same_fact(span, passage, best, read[best.passage]):
-                continue
-            rivals.append((day, span))
+            if not _same_value(span.text, best.text):
+                candidates.append((day, span))
+        embed = self._embed or Embedder.shared().embed
+        same = same_fact(embed, (best, read[best.passage]), [(s, read[s.passage]) for _, s in candidates])
+        rivals = [candidate for candidate, keep in zip(candidates, same) if keep]
         if not rivals:
             return best, None
         newest_day, newest = max(rivals, key=lambda r: r[0])

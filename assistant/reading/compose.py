@@ -92,8 +92,12 @@ def compose(question: str, kind: str, span: Span, passage: Passage, confidence: 
             lead = f"{lead} (as of {finding.passage.date})" if lead else lead
         share = budget if number == len(findings) else budget // 2
         room = max(8, share - len(lead.split()) - 1)
-        shown = trim_words(sentence, room, finding.span.start - start, finding.span.end - start)
-        part = f"{lead}. {shown} [{number}]" if lead else f"{shown} [{number}]"
+        while True:  # the marker and the ellipses of a trimmed sentence count as words too
+            shown = trim_words(sentence, room, finding.span.start - start, finding.span.end - start)
+            part = f"{lead}. {shown} [{number}]" if lead else f"{shown} [{number}]"
+            if len(part.split()) <= share or room <= 8:
+                break
+            room -= 1
         budget -= len(part.split())
         parts.append(part)
         citations.append(Citation(number=number, article_id=finding.passage.article_id, source=finding.passage.source,

@@ -206,8 +206,10 @@ def _resolve(name: str, m: re.Match, published: date | None, future: bool = Fals
             year = published.year + {"this": 0, "last": -1, "next": 1}[m["rel"].lower()]
         else:
             year = _year_for_month(month, published, future)
-        label = MONTHS[month - 1].title()
-        return (f"{label} {year}" if year else label), "month"
+        label = MONTHS[month - 1].title() + (f" {year}" if year else "")
+        # "the end of April" is not April: the edge is kept, as "the end of next year" keeps it ("the end of 2024")
+        edge = (m["early"] or "").lower().removeprefix("the ").replace("beginning", "start")
+        return (f"the {edge} {label}" if edge in ("end of", "start of") else label), "month"
     if name == "relyear":
         if not published:
             return None, "relative"
