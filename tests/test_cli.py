@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +15,7 @@ from click.testing import CliRunner
 from assistant import Answer, Citation
 from assistant.cli import main
 
-from conftest import LAVROV_Q, REPO, SEED_SOURCE, stop_process
+from conftest import LAVROV_Q, SEED_SOURCE, stop_process
 
 
 def _run(*args: str):
@@ -171,7 +173,7 @@ def test_version_and_help():
 
 @pytest.mark.slow
 def test_installed_command_in_a_subprocess(tmp_path):
-    exe = REPO / ".venv" / "bin" / "assistant"
+    exe = Path(sys.executable).parent / "assistant"  # the command installed beside the interpreter running the tests
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "XDG_DATA_HOME": str(tmp_path / "xdg")}
     env.pop("ASSISTANT_DATA_DIR", None)  # no store named: the default one, which gets the seeds (as `make ask` does)
     result = subprocess.run(
