@@ -156,6 +156,8 @@ def make_assistant(tmp_path):
 # `make test-fast` leaves out tests marked slow, so a mark must match what a test costs. At the end of a run, tests
 # that took longer than SLOW_SECONDS (set-up included: a module's shared store or browser is paid by its first test)
 # without the mark, and tests marked slow on their own that took under QUICK_SECONDS, are listed to be re-marked.
+# A quick test that uses a costly shared fixture (a page server, a module's store) keeps its mark: without it,
+# `make test-fast` would pay for the fixture.
 SLOW_SECONDS = 5.0
 QUICK_SECONDS = 0.5
 _seconds: dict[str, float] = {}

@@ -26,6 +26,7 @@ def lavrov(seeded) -> Answer:
     return seeded.ask(LAVROV_Q)
 
 
+@pytest.mark.slow  # 16 s measured: its fixture ingests and answers
 def test_lavrov_answer(lavrov):
     assert not lavrov.refused
     assert "April 2021" in lavrov.text

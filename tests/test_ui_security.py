@@ -241,7 +241,7 @@ def test_the_login_form_works_from_the_page_itself(login_server):
 # ---- a network address needs a login ---------------------------------------------------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # 5.7 s alone (the page's first import); 0.0 s after other page tests
 def test_ui_on_a_network_host_without_login_refuses_to_start(monkeypatch, tmp_path):
     import ui.app
 
@@ -262,7 +262,6 @@ def test_ui_on_a_network_host_without_login_refuses_to_start(monkeypatch, tmp_pa
 
 
 
-@pytest.mark.slow
 def test_launch_refuses_a_network_host_without_login():
     from ui.app import launch
 
