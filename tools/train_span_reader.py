@@ -95,8 +95,11 @@ def validation_context(context: str) -> bool:
 
 
 def qa_examples() -> tuple[list[Example], list[Example]]:
+    files = sorted(QA_DIR.glob("*.jsonl"))
+    if not files:  # else training and validation run on nothing (validate ended in a division by zero)
+        raise SystemExit(f"no QA examples at {QA_DIR}: the checkout must sit beside ../shared (training/qa/*.jsonl)")
     train, held = [], []
-    for path in sorted(QA_DIR.glob("*.jsonl")):
+    for path in files:
         with path.open(encoding="utf-8") as handle:
             for line in handle:
                 row = json.loads(line)
