@@ -113,6 +113,7 @@ def test_exporting_the_warm_start_again_gives_the_shipped_int8_tensors(tmp_path)
     assert all(np.allclose(again[n], shipped[n], rtol=1e-6, atol=0) for n in differ)
 
 
+@pytest.mark.slow  # 13 s measured alone (loads torch and the shipped reader); 0.1 s after the other warm-start tests
 def test_a_warm_start_missing_a_weight_fails(tmp_path):
     import onnx
     from transformers import AutoModelForQuestionAnswering
