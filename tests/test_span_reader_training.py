@@ -87,23 +87,13 @@ def test_exporting_the_warm_start_again_gives_the_shipped_int8_tensors(tmp_path)
     file's int8 tensors bit for bit (and its float ones: biases, LayerNorms, scales)."""
     import numpy as np
     import onnx
-    import torch
     from onnx import numpy_helper
 
     from assistant.models.embedding import export_module_int8
 
     model = _warm_model()
 
-    class _Spans(torch.nn.Module):
-        def __init__(self, inner) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            return out.start_logits, out.end_logits
-
-    export_module_int8(_Spans(model), model.config, ["start_logits", "end_logits"], tmp_path)
+    export_module_int8(train_span_reader.spans_module(model), model.config, ["start_logits", "end_logits"], tmp_path)
     shipped = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(SHIPPED)).graph.initializer}
     again = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(tmp_path / "model-int8.onnx")).graph.initializer}
     assert set(shipped) == set(again)

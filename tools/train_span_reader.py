@@ -370,15 +370,9 @@ def _sha256(path: Path) -> str:
     return sha256(path)
 
 
-def export(work: Path, model_out: Path = SPAN_READER_FILE) -> None:
+def spans_module(model):
+    """The QA model as the exported graph has it: (input_ids, attention_mask, token_type_ids) -> start, end logits."""
     import torch
-    from transformers import AutoModelForQuestionAnswering
-
-    from assistant.models.embedding import export_module_int8
-
-    state = torch.load(work / "checkpoint.pt", weights_only=False)
-    model = AutoModelForQuestionAnswering.from_pretrained(str(_base_path()), attn_implementation="eager")
-    model.load_state_dict(state["model"])
 
     class _Spans(torch.nn.Module):
         def __init__(self, inner) -> None:
@@ -389,8 +383,21 @@ def export(work: Path, model_out: Path = SPAN_READER_FILE) -> None:
             out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
             return out.start_logits, out.end_logits
 
+    return _Spans(model)
+
+
+def export(work: Path, model_out: Path = SPAN_READER_FILE) -> None:
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    from assistant.models.embedding import export_module_int8
+
+    state = torch.load(work / "checkpoint.pt", weights_only=False)
+    model = AutoModelForQuestionAnswering.from_pretrained(str(_base_path()), attn_implementation="eager")
+    model.load_state_dict(state["model"])
+
     folder = work / "onnx"
-    export_module_int8(_Spans(model), model.config, ["start_logits", "end_logits"], folder)
+    export_module_int8(spans_module(model), model.config, ["start_logits", "end_logits"], folder)
     model_out.parent.mkdir(parents=True, exist_ok=True)
     os.replace(folder / "model-int8.onnx", model_out)
     import onnxruntime
