@@ -134,7 +134,7 @@ def test_train_from_the_shipped_reader_and_export(tmp_path):
     train_span_reader.main(["export", "--work", str(work), "--model-out", str(model)])
     record = json.loads(model.with_suffix(".json").read_text())
     source = json.loads(SHIPPED.with_suffix(".json").read_text())
-    assert record["init_from"]["sha256"] == train_span_reader._sha256(SHIPPED)
+    assert record["init_from"]["sha256"] == train_span_reader.sha256(SHIPPED)
     assert record["init_from"]["step"] == source["step"] and record["step"] == 2
     history = record["schedule_history"]
     assert history[:-1] == source["schedule_history"] and "warm start" in history[-1]

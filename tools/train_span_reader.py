@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.reading.read import SPAN_READER_FILE  # noqa: E402
 from tools.bbc_split import bbc_training_questions  # noqa: E402
+from tools.onnx_weights import compare_logits, load_onnx_weights, sha256  # noqa: E402  (onnx itself loads on use)
 
 SHARED = ROOT.parent / "shared"
 QA_DIR = SHARED / "training" / "qa"
@@ -254,8 +255,6 @@ def check_pairs(count: int = CHECK_PAIRS) -> list[tuple[str, str]]:
 
 def warm_start(model, tokenizer, onnx_file: Path) -> dict:
     """Load `onnx_file`'s weights into `model`, check its logits against the file; what the record keeps of it."""
-    from tools.onnx_weights import compare_logits, load_onnx_weights, sha256
-
     loaded = load_onnx_weights(model, onnx_file)
     check = compare_logits(model, onnx_file, tokenizer, check_pairs())
     log.info("warm start from %s: %d tensors; torch vs ONNX logits: %s", onnx_file.name, loaded, check)
@@ -309,7 +308,7 @@ def train(work: Path, epochs: int, max_hours: float | None, max_steps: int | Non
     if checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=False)
         started_from = state.get("init_from")
-        if init_from is not None and (started_from or {}).get("sha256") != _sha256(init_from):
+        if init_from is not None and (started_from or {}).get("sha256") != sha256(init_from):
             raise RuntimeError(f"{checkpoint} did not start from {init_from}: give another --work to warm-start")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -362,12 +361,6 @@ def train(work: Path, epochs: int, max_hours: float | None, max_steps: int | Non
                 return
     save()
     log.info("training done: %d steps", step)
-
-
-def _sha256(path: Path) -> str:
-    from tools.onnx_weights import sha256
-
-    return sha256(path)
 
 
 def spans_module(model):
