@@ -7,7 +7,7 @@ or says none is there.
     refuse      each span's margin, its passage's coverage of the question and retrieval rank -> calibrated confidence;
                 the best one is answered unless below the validated threshold                   -> refuse.py
     latest      values of one fact from articles of other dates (same shape of value, sentences alike in the
-                embedding model): the newest leads, the one before it is named            -> ReaderAnswerer._latest
+                embedding model): the newest leads, the one before it is named  -> assistant/text/revisions.py
     compose     short answer (dates resolved), the quoted sentence, citation    -> compose.py
 No hand rule decides the span or the refusal; both come from the model and its calibration. Which of the reader's
 spans leads when articles revise a value is decided by date (`_latest`, and `changed_to` for "from X to Y").
@@ -28,55 +28,26 @@ from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import Finding, compose, sentence_around
 from assistant.reading.read import Span, SpanReader
 from assistant.reading.refuse import Calibration, anchor_coverage, rank_prior
-from assistant.text.dates import find_time_expressions
+from assistant.text import revisions
+from assistant.text.revisions import REVISION_GAP, Statement, newest_and_earlier, value_shape, without_value
 from assistant.text.timeframe import asks_for_latest, day_or_none
 
 log = logging.getLogger(__name__)
 
-REVISION_GAP = 0.15  # a newer article's answer leads when its confidence is at most this much below the best one's
 MAX_RIVALS = 12  # spans looked at for a newer or an earlier value
-# Cosine of two sentences' embeddings (their values left out) from which they state one fact. Chosen off the dated
-# collection: on 21 made-up pairs (12 of one fact in other words, 9 of different facts about the same thing with the
-# same shape of value) 0.65 tells the most apart (balanced accuracy 0.72); on 150 BBC business articles, 296 pairs of
-# sentences of one article that each give a money amount (one story, mostly different facts) lie below it 93% of the
-# time (95th percentile 0.67), and those above it mostly restate one figure ("US crude prices surge above $53" / "US
-# crude prices have soared to fresh four-month highs above $53").
-SAME_FACT = 0.65
-
-
-def _shape(text: str) -> str:
-    """The kind of value a span gives: two values of one fact have the same kind ("Monday" and "27 November" are both
-    times; "£28 million" and "£34.5 million" both money)."""
-    if find_time_expressions(text, None):
-        return "time"
-    if re.search(r"[£$€¥]|\b(million|billion|bn)\b", text, re.IGNORECASE):
-        return "money"
-    return "number" if re.search(r"\d", text) else "words"
-
-
 Embed = Callable[[list[str]], np.ndarray]
 
 
-def fact_sentence(span: Span, passage: Passage) -> str:
-    """The sentence a span's value is stated in, the value itself left out: two statements of one fact differ in
-    their values, and the embedding should compare what is said about them."""
-    text = passage.text
-    start, end = sentence_around(text, span.start, span.end)
-    return " ".join((text[start:span.start] + " " + text[span.end:end]).split())
+def statement(span: Span, passage: Passage) -> Statement[Span]:
+    """The span's value, stated in its sentence (the value left out), on its article's date."""
+    start, end = sentence_around(passage.text, span.start, span.end)
+    fact = without_value(passage.text[start:end], span.start - start, span.end - start)
+    return Statement(span, span.text, fact, day_or_none(passage.date))
 
 
 def same_fact(embed: Embed, best: tuple[Span, Passage], rivals: list[tuple[Span, Passage]]) -> list[bool]:
-    """For each rival: does it give a value of the best span's fact? The same shape of value, and sentences that say
-    the same thing about it (cosine of their embeddings, the value left out, at least SAME_FACT)."""
-    shaped = [i for i, (span, _) in enumerate(rivals) if _shape(span.text) == _shape(best[0].text)]
-    same = [False] * len(rivals)
-    if not shaped:
-        return same
-    vectors = embed([fact_sentence(*best)] + [fact_sentence(*rivals[i]) for i in shaped])
-    for i, similarity in zip(shaped, vectors[1:] @ vectors[0]):
-        log.debug("same fact? %r ~ %r: %.2f", rivals[i][0].text, best[0].text, similarity)
-        same[i] = bool(similarity >= SAME_FACT)
-    return same
+    """For each rival span: does it give a value of the best span's fact (assistant.text.revisions.same_fact)?"""
+    return revisions.same_fact(embed, statement(*best), [statement(*rival) for rival in rivals])
 
 
 def changed_to(best: Span, spans: list[Span], text: str) -> Span:
@@ -86,14 +57,9 @@ def changed_to(best: Span, spans: list[Span], text: str) -> Span:
     if not re.search(r"\bfrom\b[^,.;:]{0,30}$", text[max(0, best.start - 40):best.start], re.IGNORECASE):
         return best
     after = [s for s in spans if s.passage == best.passage and s.start >= best.end
-             and _shape(s.text) == _shape(best.text)
+             and value_shape(s.text) == value_shape(best.text)
              and re.fullmatch(r"[^,.;:]{0,20}?\s+to\s+[^,.;:]{0,30}", text[best.end:s.start], re.IGNORECASE)]
     return min(after, key=lambda s: s.start) if after else best
-
-
-def _same_value(a: str, b: str) -> bool:
-    norm = [" ".join(re.findall(r"\w+", t.lower())) for t in (a, b)]
-    return norm[0] == norm[1] or norm[0] in norm[1] or norm[1] in norm[0]
 
 
 def article_rank_priors(read: list[Passage]) -> list[float]:
@@ -150,31 +116,17 @@ class ReaderAnswerer:
         """News revises itself: when dated articles give different answers that the reader is nearly as sure of, the
         newest one leads and the one before it is named with its date. Asking for the "latest" or "current" value
         makes the newest lead even when it is read a little less surely."""
-        best_date = day_or_none(read[best.passage].date)
-        if best_date is None:
+        if day_or_none(read[best.passage].date) is None:
             return best, None
         gap = REVISION_GAP * (2 if asks_for_latest(question) else 1)
-        candidates = []
+        rivals = []
         seen_articles = {read[best.passage].article_id}
         for rival_confidence, span in scored:
-            if span is best:
-                continue
             passage = read[span.passage]
-            day = day_or_none(passage.date)
-            if day is None or passage.article_id in seen_articles:
+            if span is best or passage.article_id in seen_articles:
                 continue
             seen_articles.add(passage.article_id)
-            if rival_confidence < self.min_confidence or rival_confidence < confidence - gap:
-                continue
-            if not _same_value(span.text, best.text):
-                candidates.append((day, span))
+            if rival_confidence >= self.min_confidence and rival_confidence >= confidence - gap:
+                rivals.append(statement(span, passage))
         embed = self._embed or Embedder.shared().embed
-        same = same_fact(embed, (best, read[best.passage]), [(s, read[s.passage]) for _, s in candidates])
-        rivals = [candidate for candidate, keep in zip(candidates, same) if keep]
-        if not rivals:
-            return best, None
-        newest_day, newest = max(rivals, key=lambda r: r[0])
-        if newest_day > best_date:
-            return newest, best
-        older = [r for r in rivals if r[0] < best_date]
-        return best, (max(older, key=lambda r: r[0])[1] if older else None)
+        return newest_and_earlier(embed, statement(best, read[best.passage]), rivals)
