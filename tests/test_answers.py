@@ -280,3 +280,30 @@ def test_places_before_based():
     from assistant.ranker.spans import places
 
     assert [p.text for p in places("Shares in Bracknell-based Exel rose.")] == ["Bracknell"]
+
+
+REVISED_ARTICLES = {
+    "wall-1.txt": "Harbour wall repair to cost £1.2m\nDate: 4 March 2022\n\nRepairing the harbour wall at Elsby will "
+                  "cost £1.2 million, Elsby Town Council said on Thursday. Work is due to start in May. The wall was "
+                  "damaged in storms last winter.\n",
+    "wall-2.txt": "Harbour wall repair bill rises\nDate: 15 September 2022\n\nThe bill for repairing the harbour wall "
+                  "at Elsby has gone up to £1.9 million, the town council said. Contractors found that the "
+                  "foundations were weaker than surveys had shown. Fishermen have been asked to use the north quay "
+                  "until the work is finished.\n",
+    "library.txt": "New library opens in Elsby\nDate: 1 May 2022\n\nElsby's new library opened on Saturday after a "
+                   "£600,000 refit of the old corn store. It has room for 20,000 books and a café.\n",
+}
+
+
+def test_the_default_answerer_leads_with_a_revised_value_and_names_the_earlier_one(make_assistant, tmp_path):
+    from conftest import write_folder
+
+    assistant = make_assistant()
+    assistant.ingest(write_folder(tmp_path / "articles", REVISED_ARTICLES))
+    answer = assistant.ask("How much will the repair of the Elsby harbour wall cost?")
+    assert answer.short_answer == "£1.9 million"
+    assert answer.text.index("£1.9 million") < answer.text.index("Earlier: £1.2 million (2022-03-04)")
+    assert [c.date for c in answer.citations] == ["2022-09-15", "2022-03-04"]
+    # asked as of a date before the revision, the earlier figure is the answer, with nothing newer named
+    before = assistant.ask("How much will the repair of the Elsby harbour wall cost?", as_of="2022-06-01")
+    assert before.short_answer == "£1.2 million" and "Earlier" not in before.text

@@ -30,14 +30,16 @@ from assistant.ranker.spans import MONEY, PERCENT, amounts, people, places
 from assistant.text.dates import at_granularity, find_time_expressions
 from assistant.text.names import SpanMatch, names
 from assistant.text.question import QuestionAnalysis, analyse
+from assistant.text.revisions import REVISION_GAP, Statement, newest_and_earlier, without_value
 from assistant.text.sentences import split_sentences
 from assistant.text.terms import terms, words
-from assistant.text.timeframe import day_or_none
+from assistant.text.timeframe import asks_for_latest, day_or_none
 
 CONFIDENCE_SCALE = 1.6
 RUNNER_UP_MARGIN = 3.0  # score gap (log-odds under the listwise ranker) below which the second sentence is quoted too
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "ranker_weights.json"
 MAX_CANDIDATES = 64  # sentences embedded per question: bounds latency
+MAX_RIVAL_SENTENCES = 24  # best-ranked sentences looked at for a newer or an earlier value of the answer's fact
 FEATURES = (
     "meaning",
     "words",
@@ -113,7 +115,8 @@ class ExtractiveAnswerer:
         confidence = self._confidence(analysis, ranked, evidence)
         if confidence < self.min_confidence:
             return Answer.refusal(question, analysis.kind, confidence)
-        return _compose(question, analysis, chosen, confidence)
+        lead, earlier = self._revised(analysis, ranked, chosen[0], confidence, evidence)
+        return _compose(question, analysis, chosen if lead is chosen[0] else [lead], confidence, earlier)
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
         """Not written as it goes: the Answer alone (the Answerer protocol, assistant/backends.py)."""
@@ -232,6 +235,33 @@ class ExtractiveAnswerer:
             }
         return weights
 
+    def _revised(self, analysis: QuestionAnalysis, ranked: list[Candidate], best: Candidate, confidence: float,
+                 evidence: list[Passage]) -> tuple[Candidate, Candidate | None]:
+        """News revises itself: when dated articles give other values of the best sentence's fact and would be
+        answered nearly as surely, the newest leads and the one before it is named with its date (decided in
+        assistant/text/revisions.py, as for the span reader). Asking for the "latest" or "current" value widens
+        "nearly", and a sentence the ranker can hardly tell from the best one (within RUNNER_UP_MARGIN) counts as
+        stating the asked fact even when the two are worded too differently for the embedding to say so."""
+        if not best.short or day_or_none(best.passage.date) is None:
+            return best, None
+        latest = asks_for_latest(analysis.text)
+        gap = REVISION_GAP * (2 if latest else 1)
+        rivals, seen = [], {best.passage.article_id}
+        for c in ranked[1:MAX_RIVAL_SENTENCES]:
+            if c.passage.article_id in seen or day_or_none(c.passage.date) is None:
+                continue
+            c.short = c.short or extract_short_answer(analysis, c.text, day_or_none(c.passage.date), self.idf)
+            if not c.short:
+                continue
+            seen.add(c.passage.article_id)  # an article's best sentence with a value speaks for it
+            rival_confidence = self._confidence(analysis, [c] + [r for r in ranked if r is not c], evidence)
+            if rival_confidence >= self.min_confidence and rival_confidence >= confidence - gap:
+                close = best.score - c.score <= RUNNER_UP_MARGIN
+                rivals.append(_statement(analysis, c, as_asked=close))
+        if not rivals:
+            return best, None
+        return newest_and_earlier(self.embed, _statement(analysis, best), rivals)
+
     def _confidence(self, analysis: QuestionAnalysis, ranked: list[Candidate], evidence: list[Passage]) -> float:
         """0..1 from the hand-set rule: a logistic model over these features did no better in cross-validation."""
         return round(min(1.0, CONFIDENCE_SCALE * confidence_features(analysis, ranked, evidence)["rule"]), 3)
@@ -284,6 +314,15 @@ def combine(analysis: QuestionAnalysis, candidates: list[Candidate], weights: di
     weights = weights or ranker_weights()
     for c in candidates:
         c.score = sum(weights.get(name, 0.0) * value for name, value in c.features.items())
+
+
+def _statement(analysis: QuestionAnalysis, candidate: Candidate, as_asked: bool = False) -> Statement[Candidate]:
+    """The candidate's short answer as a statement of a fact: its sentence with the value left out, on its date.
+    `as_asked`: it states the asked fact, whatever the embedding says of its sentence."""
+    published = day_or_none(candidate.passage.date)
+    spans = [span for span, label, _ in answer_options(analysis, candidate.text, published) if label == candidate.short]
+    fact = without_value(candidate.text, spans[0].start, spans[0].end) if spans else candidate.text
+    return Statement(candidate, candidate.short or "", fact, published, as_asked)
 
 
 def quoted_sentences(
@@ -551,13 +590,25 @@ def _distance(span: SpanMatch, positions: list[int], sentence: str) -> float:
     return best
 
 
-def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate], confidence: float) -> Answer:
+def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate], confidence: float,
+             earlier: Candidate | None = None) -> Answer:
     """Text = short answer, the sentence it comes from, then any other chosen sentence, with citation numbers; at most
-    MAX_ANSWER_WORDS."""
+    MAX_ANSWER_WORDS. With `earlier`, the value an older article gave is named after it with its date, cited too
+    ("£3.8 million (as of 2024-03-22). … [1] Earlier: £3.6 million (2023-12-07). … [2]")."""
     best = chosen[0]
     lead = best.short
     if analysis.answer_type == "yesno":
         lead = "No" if _NEGATION.search(best.text) else "Yes"
+    if earlier is not None:
+        chosen = [best, earlier]
+        first = f"{lead} (as of {best.passage.date})"
+        second = f"Earlier: {earlier.short} ({earlier.passage.date})"
+        half = MAX_ANSWER_WORDS // 2
+        shown = [f"{_trim(best.text, half - len(first.split()) - 2, analysis)} [1]",
+                 f"{second}. {_trim(earlier.text, half - len(second.split()) - 2, analysis)} [2]"]
+        text = " ".join([f"{first}."] + shown)
+        return Answer(question=question, text=text, short_answer=lead, citations=_citations(chosen),
+                      confidence=confidence, kind=analysis.kind)
     lead_words = len(lead.split()) + 1 if lead else 0
     if len(chosen) > 1 and lead_words + sum(len(c.text.split()) + 1 for c in chosen) > MAX_ANSWER_WORDS:
         chosen = [best]
@@ -567,7 +618,14 @@ def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate],
     else:
         shown = [f"{c.text} [{number}]" for number, c in enumerate(chosen, start=1)]
     text = " ".join(([f"{lead}."] if lead else []) + shown)
-    citations = [
+    return Answer(
+        question=question, text=text, short_answer=lead, citations=_citations(chosen), confidence=confidence,
+        kind=analysis.kind,
+    )
+
+
+def _citations(chosen: list[Candidate]) -> list[Citation]:
+    return [
         Citation(
             number=number,
             article_id=c.passage.article_id,
@@ -584,9 +642,6 @@ def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate],
         )
         for number, c in enumerate(chosen, start=1)
     ]
-    return Answer(
-        question=question, text=text, short_answer=lead, citations=citations, confidence=confidence, kind=analysis.kind
-    )
 
 
 def _trim(sentence: str, budget: int, analysis: QuestionAnalysis) -> str:

@@ -69,6 +69,7 @@ class Statement(Generic[T]):
     value: str
     fact: str  # the sentence, its value left out
     day: date | None
+    as_asked: bool = False  # known to state the best statement's fact (the answerer says so): only its shape is checked
 
 
 def same_fact(embed: Embed, best: Statement, rivals: list[Statement]) -> list[bool]:
@@ -80,7 +81,7 @@ def same_fact(embed: Embed, best: Statement, rivals: list[Statement]) -> list[bo
     vectors = embed([best.fact] + [rivals[i].fact for i in shaped])
     for i, similarity in zip(shaped, vectors[1:] @ vectors[0]):
         log.debug("same fact? %r ~ %r: %.2f", rivals[i].value, best.value, similarity)
-        same[i] = bool(similarity >= SAME_FACT)
+        same[i] = bool(similarity >= SAME_FACT) or rivals[i].as_asked
     return same
 
 
