@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from assistant import Answer, Citation, Passage
+from assistant.core.answer import MAX_ANSWER_WORDS
 from assistant.core.errors import InputError
 from assistant.text.dates import at_granularity, find_time_expressions
 from assistant.text.question import analyse
@@ -304,6 +305,16 @@ def test_the_default_answerer_leads_with_a_revised_value_and_names_the_earlier_o
     assert answer.short_answer == "£1.9 million"
     assert answer.text.index("£1.9 million") < answer.text.index("Earlier: £1.2 million (2022-03-04)")
     assert [c.date for c in answer.citations] == ["2022-09-15", "2022-03-04"]
+    assert len(answer.text.split()) <= MAX_ANSWER_WORDS
     # asked as of a date before the revision, the earlier figure is the answer, with nothing newer named
     before = assistant.ask("How much will the repair of the Elsby harbour wall cost?", as_of="2022-06-01")
     assert before.short_answer == "£1.2 million" and "Earlier" not in before.text
+
+
+def test_a_trimmed_sentence_keeps_to_its_budget_with_the_cut_marks():
+    from assistant.ranker.extractive import _trim
+
+    sentence = " ".join(f"word{i}" for i in range(80)) + " harbour wall cost " + " ".join(f"w{i}" for i in range(40))
+    for budget in (10, 30, 56):
+        trimmed = _trim(sentence, budget, analyse("How much did the harbour wall cost?"))
+        assert len(trimmed.split()) <= budget and "…" in trimmed and "harbour" in trimmed

@@ -256,7 +256,7 @@ class ExtractiveAnswerer:
             seen.add(c.passage.article_id)  # an article's best sentence with a value speaks for it
             rival_confidence = self._confidence(analysis, [c] + [r for r in ranked if r is not c], evidence)
             if rival_confidence >= self.min_confidence and rival_confidence >= confidence - gap:
-                close = best.score - c.score <= RUNNER_UP_MARGIN
+                close = latest and best.score - c.score <= RUNNER_UP_MARGIN
                 rivals.append(_statement(analysis, c, as_asked=close))
         if not rivals:
             return best, None
@@ -603,9 +603,9 @@ def _compose(question: str, analysis: QuestionAnalysis, chosen: list[Candidate],
         chosen = [best, earlier]
         first = f"{lead} (as of {best.passage.date})"
         second = f"Earlier: {earlier.short} ({earlier.passage.date})"
-        half = MAX_ANSWER_WORDS // 2
-        shown = [f"{_trim(best.text, half - len(first.split()) - 2, analysis)} [1]",
-                 f"{second}. {_trim(earlier.text, half - len(second.split()) - 2, analysis)} [2]"]
+        half = MAX_ANSWER_WORDS // 2  # each part: its lead, the sentence, its marker
+        shown = [f"{_trim(best.text, half - len(first.split()) - 1, analysis)} [1]",
+                 f"{second}. {_trim(earlier.text, half - len(second.split()) - 1, analysis)} [2]"]
         text = " ".join([f"{first}."] + shown)
         return Answer(question=question, text=text, short_answer=lead, citations=_citations(chosen),
                       confidence=confidence, kind=analysis.kind)
@@ -645,10 +645,12 @@ def _citations(chosen: list[Candidate]) -> list[Citation]:
 
 
 def _trim(sentence: str, budget: int, analysis: QuestionAnalysis) -> str:
-    """The sentence, or the window of it richest in question words when it is too long."""
+    """The sentence, or the window of it richest in question words when it is too long: at most `budget` words,
+    the "…" that mark a cut included."""
     tokens = sentence.split()
     if len(tokens) <= budget:
         return sentence
+    budget = max(1, budget - 2)
     wanted = set(analysis.terms)
     hits = [1 if set(terms(t)) & wanted else 0 for t in tokens]
     best_start = max(range(len(tokens) - budget + 1), key=lambda s: sum(hits[s:s + budget]))

@@ -69,7 +69,7 @@ class Statement(Generic[T]):
     value: str
     fact: str  # the sentence, its value left out
     day: date | None
-    as_asked: bool = False  # known to state the best statement's fact (the answerer says so): only its shape is checked
+    as_asked: bool = False  # a figure or date known to state the best statement's fact (the answerer says so)
 
 
 def same_fact(embed: Embed, best: Statement, rivals: list[Statement]) -> list[bool]:
@@ -81,7 +81,8 @@ def same_fact(embed: Embed, best: Statement, rivals: list[Statement]) -> list[bo
     vectors = embed([best.fact] + [rivals[i].fact for i in shaped])
     for i, similarity in zip(shaped, vectors[1:] @ vectors[0]):
         log.debug("same fact? %r ~ %r: %.2f", rivals[i].value, best.value, similarity)
-        same[i] = bool(similarity >= SAME_FACT) or rivals[i].as_asked
+        # a name or place is not revised the way a figure or a date is: only the embedding may say it is one fact
+        same[i] = bool(similarity >= SAME_FACT) or (rivals[i].as_asked and value_shape(best.value) != "words")
     return same
 
 
