@@ -15,6 +15,8 @@ Built-in backends:
     openai      any OpenAI-compatible server               pip install 'news-assistant[openai]'
     ollama      an Ollama server                           pip install 'news-assistant[ollama]'
     llamacpp    a local GGUF file through llama-cpp-python pip install 'news-assistant[llamacpp]'
+    verified    the sentence ranker's answer, given only when the span reader finds an answer in the same passages
+                (assistant/reading/verify.py): both models must agree the articles answer the question
     overlap     a baseline for comparisons: the retrieved sentence sharing most words with the question
 
 A missing optional package is a BackendError naming the extra, raised when the backend is made, before any question.
@@ -45,6 +47,7 @@ BUILTIN_BACKENDS = {
     "ollama": "assistant.backends:ollama",
     "llamacpp": "assistant.backends:llamacpp",
     "overlap": "assistant.backends:overlap",
+    "verified": "assistant.backends:verified",
 }
 SENTENCE_RANKER_THRESHOLD = 0.3  # the sentence ranker's refusal threshold when min_confidence is unset
 
@@ -138,6 +141,12 @@ def span_reader(assistant: "Assistant") -> Answerer:
     whole = HybridRetriever(assistant.store, assistant.embedder, lexical).whole_articles
     return ReaderAnswerer(SpanReader.shared(), assistant.settings.min_confidence, expand=whole,
                           embed=assistant.embedder.embed)
+
+
+def verified(assistant: "Assistant") -> Answerer:
+    from assistant.reading.verify import VerifiedAnswerer
+
+    return VerifiedAnswerer(extractive(assistant), span_reader(assistant))
 
 
 def openai(assistant: "Assistant") -> Answerer:

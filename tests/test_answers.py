@@ -226,6 +226,12 @@ def test_at_granularity():
     ("Did Putin visit Pakistan?", "yes_no", "yesno"),
     ("What is the name of the spokesman?", "what", "name"),
     ("Which joint naval drill did Lavrov cite?", "what", "name"),
+    # the head noun says what is asked for, even with a verb of paying later in the question
+    ("On what date did the council say the bridge would cost £3m?", "when", "date"),
+    ("In what year did the house sell for £1m?", "when", "date"),
+    ("Which striker was sold for £20m?", "who", "person"),
+    ("What did the painting sell for?", "how_much", "money"),
+    ("What does a season ticket cost?", "how_much", "money"),
 ])
 def test_analyse_kinds(question, kind, answer_type):
     analysis = analyse(question)
@@ -318,3 +324,19 @@ def test_a_trimmed_sentence_keeps_to_its_budget_with_the_cut_marks():
     for budget in (10, 30, 56):
         trimmed = _trim(sentence, budget, analyse("How much did the harbour wall cost?"))
         assert len(trimmed.split()) <= budget and "…" in trimmed and "harbour" in trimmed
+
+
+@pytest.mark.slow
+def test_the_verified_backend_answers_when_both_models_find_the_answer_and_refuses_near_misses(make_assistant,
+                                                                                                tmp_path):
+    from conftest import write_folder
+
+    assistant = make_assistant()
+    assistant.ingest(write_folder(tmp_path / "articles", REVISED_ARTICLES))
+    both = assistant.ask("How much will the repair of the Elsby harbour wall cost?", backend="verified")
+    assert both.short_answer == "£1.9 million" and not both.refused
+    # near misses: the articles name the quay and the fishermen but give neither figure; the sentence ranker
+    # answers them with the wall's cost, the span reader finds no answer, so the verified backend refuses
+    for question in ("How much did the north quay cost to build?", "How many fishermen use the Elsby harbour?"):
+        assert not assistant.ask(question).refused
+        assert assistant.ask(question, backend="verified").refused

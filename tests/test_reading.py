@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from assistant.core.answer import Passage
+from assistant.core.answer import Answer, Passage
 from assistant.reading.analyse import analyse_question
 from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import compose, sentence_around, short_answer, trim_words
@@ -306,3 +306,25 @@ def test_an_answer_with_an_earlier_value_keeps_to_the_word_limit():
     answer = compose("When will the wing open?", "when", _span("2026", new.text), new, 0.9,
                      earlier=Finding(_span("2025", old.text), old))
     assert len(answer.text.split()) <= MAX_ANSWER_WORDS and "Earlier:" in answer.text
+
+
+class _Fixed:
+    """A stand-in answerer for the unit test of how the verified backend combines two answers."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.given = answer
+
+    def answer(self, question, passages):
+        return self.given
+
+
+def test_verified_refuses_when_either_model_refuses_and_keeps_the_rankers_answer_otherwise():
+    from assistant.reading.verify import VerifiedAnswerer
+
+    question = "How much did the bridge cost?"
+    answered = Answer(question=question, text="£2m. The bridge cost £2m. [1]", short_answer="£2m", confidence=0.8)
+    refused = Answer.refusal(question, "how_much", 0.1)
+    assert VerifiedAnswerer(_Fixed(answered), _Fixed(answered)).answer(question, []) is answered
+    verdict = VerifiedAnswerer(_Fixed(answered), _Fixed(refused)).answer(question, [])
+    assert verdict.refused and verdict.confidence == 0.1
+    assert VerifiedAnswerer(_Fixed(refused), _Fixed(answered)).answer(question, []) is refused

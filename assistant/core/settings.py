@@ -89,8 +89,8 @@ class Settings:
     backend: str = field(
         default="extractive",
         metadata={
-            "help": "Answer backend: extractive, reader, openai, ollama, llamacpp, overlap, or one an installed "
-                    "package registers (entry-point group news_assistant.backends)."
+            "help": "Answer backend: extractive, reader, openai, ollama, llamacpp, overlap, verified, or one an "
+                    "installed package registers (entry-point group news_assistant.backends)."
         },
     )
     min_confidence: float | None = field(

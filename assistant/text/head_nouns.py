@@ -144,18 +144,21 @@ def head_type(question: str, phrase: list[str] | None = None) -> str | None:
     """date / person / place / money / number from the head noun; "name" for another "which X"; None when unsure.
 
     The last known noun of the phrase is its head, as in English compounds: "Saudi minister", "film
-    producer", "Manchester City striker", "winning time".
+    producer", "Manchester City striker", "winning time". A head noun of a known kind outranks a verb of paying
+    later in the question: "On what date did they say it would cost £3m?" asks for a date.
     """
-    if _SOLD_FOR.search(question):
-        return "money"
     if _CALLED.search(question):
         return "name"
     if phrase is None:
         phrase = head_phrase(question)
     for word in reversed(phrase):
         answer_type = _noun_type(word)
-        if answer_type:
+        if answer_type and answer_type != "name":
             return answer_type
+    if _SOLD_FOR.search(question):
+        return "money"
+    if any(_noun_type(word) == "name" for word in phrase):
+        return "name"
     if phrase and re.search(r"\bwhich\s", question, re.IGNORECASE):
         return "name"
     return None

@@ -1,0 +1,39 @@
+"""Two learned models must agree that the passages answer the question: the sentence ranker answers, and the span
+reader, reading the same passages at the same time, checks that it finds an answer there too (backend `verified`).
+
+The two fail differently: the ranker answers near misses whose sentence fits the question's words, the reader often
+finds no span it is sure of in them (its "no answer" score, calibrated on held-out QA paragraphs). A refusal by
+either is the answer. Nothing here is fitted: each model keeps its own validated threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator
+
+from assistant.core.answer import Answer, Passage
+
+log = logging.getLogger(__name__)
+
+
+class VerifiedAnswerer:
+    def __init__(self, answerer, verifier) -> None:
+        self.answerer = answerer
+        self.verifier = verifier
+        # one worker: the reader runs beside the ranker (onnxruntime releases the GIL), so the check costs little wall
+        # time on two cores
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify")
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        check = self._pool.submit(self.verifier.answer, question, passages)
+        answer = self.answerer.answer(question, passages)
+        checked = check.result()
+        if answer.refused or not checked.refused:
+            return answer
+        log.info("the span reader finds no answer (confidence %.2f): refusing %r", checked.confidence, answer.text)
+        return Answer.refusal(question, answer.kind, checked.confidence)
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Not written as it goes: the Answer alone (the Answerer protocol, assistant/backends.py)."""
+        yield self.answer(question, passages)
