@@ -9,14 +9,13 @@ one by declaring its own entry point (tests/plugins/echo_backend is an example):
 
 Built-in backends:
 
-    extractive  picks the answering sentence(s) with the learned sentence ranker, no LLM (the default)
-    reader      the span reader (assistant/reading/): a learned model picks the answer span and decides refusals;
-                it becomes the default once it beats `extractive` on the held-out sets (README, "Measuring quality")
+    verified    the default: the sentence ranker's answer, given only when the span reader also finds an answer in
+                the same passages (assistant/reading/verify.py), unless the ranker is near certain
+    extractive  picks the answering sentence(s) with the learned sentence ranker, no LLM
+    reader      the span reader (assistant/reading/): a learned model picks the answer span and decides refusals
     openai      any OpenAI-compatible server               pip install 'news-assistant[openai]'
     ollama      an Ollama server                           pip install 'news-assistant[ollama]'
     llamacpp    a local GGUF file through llama-cpp-python pip install 'news-assistant[llamacpp]'
-    verified    the sentence ranker's answer, given only when the span reader finds an answer in the same passages
-                (assistant/reading/verify.py): both models must agree the articles answer the question
     overlap     a baseline for comparisons: the retrieved sentence sharing most words with the question
 
 A missing optional package is a BackendError naming the extra, raised when the backend is made, before any question.
@@ -41,13 +40,13 @@ ENTRY_POINT_GROUP = "news_assistant.backends"
 # The built-in backends in the order they are listed (the first is the default). pyproject.toml registers the same
 # factories under ENTRY_POINT_GROUP; this table also serves a checkout run without being pip-installed.
 BUILTIN_BACKENDS = {
+    "verified": "assistant.backends:verified",
     "extractive": "assistant.backends:extractive",
     "reader": "assistant.backends:span_reader",
     "openai": "assistant.backends:openai",
     "ollama": "assistant.backends:ollama",
     "llamacpp": "assistant.backends:llamacpp",
     "overlap": "assistant.backends:overlap",
-    "verified": "assistant.backends:verified",
 }
 SENTENCE_RANKER_THRESHOLD = 0.3  # the sentence ranker's refusal threshold when min_confidence is unset
 
@@ -130,6 +129,10 @@ def extractive(assistant: "Assistant") -> Answerer:
 
 
 def span_reader(assistant: "Assistant") -> Answerer:
+    return _span_reader(assistant, assistant.settings.min_confidence)
+
+
+def _span_reader(assistant: "Assistant", min_confidence: float | None) -> Answerer:
     from assistant.reading.answerer import ReaderAnswerer
     from assistant.reading.read import SPAN_READER_FILE, SpanReader
 
@@ -139,14 +142,14 @@ def span_reader(assistant: "Assistant") -> Answerer:
     lexical = assistant.lexical
     lexical.ensure(assistant.store)
     whole = HybridRetriever(assistant.store, assistant.embedder, lexical).whole_articles
-    return ReaderAnswerer(SpanReader.shared(), assistant.settings.min_confidence, expand=whole,
-                          embed=assistant.embedder.embed)
+    return ReaderAnswerer(SpanReader.shared(), min_confidence, expand=whole, embed=assistant.embedder.embed)
 
 
 def verified(assistant: "Assistant") -> Answerer:
     from assistant.reading.verify import VerifiedAnswerer
 
-    return VerifiedAnswerer(extractive(assistant), span_reader(assistant))
+    # min_confidence is the ranker's; the reader checks with the threshold validated for it
+    return VerifiedAnswerer(extractive(assistant), _span_reader(assistant, None))
 
 
 def openai(assistant: "Assistant") -> Answerer:

@@ -52,7 +52,7 @@ def test_builtins_are_registered_as_entry_points_in_their_order():
     assert installed == BUILTIN_BACKENDS, "pyproject.toml and assistant/backends.py list different built-ins"
     found = registered()
     assert all(found[name].dist is not None and found[name].dist.name == "news-assistant" for name in BUILTIN_BACKENDS)
-    assert backend_names()[:len(BUILTIN_BACKENDS)] == list(BUILTIN_BACKENDS) and backend_names()[0] == "extractive"
+    assert backend_names()[:len(BUILTIN_BACKENDS)] == list(BUILTIN_BACKENDS) and backend_names()[0] == "verified"
 
 
 def test_without_installed_entry_points_the_builtins_still_work(monkeypatch, seeded):
@@ -77,7 +77,8 @@ def test_a_backend_that_does_not_stream_yields_its_answer_alone(seeded):
 
 
 def test_unknown_and_broken_backends_are_clear_errors(monkeypatch, seeded):
-    with pytest.raises(ConfigError, match="Unknown answer backend 'gpt'; choose one of extractive, reader, openai"):
+    with pytest.raises(ConfigError,
+                       match="Unknown answer backend 'gpt'; choose one of verified, extractive, reader, openai"):
         make_answerer("gpt", seeded)
     fake = [EntryPoint("half", f"{__name__}:_no_stream", ENTRY_POINT_GROUP),
             EntryPoint("gone", "no_such_module_here:make", ENTRY_POINT_GROUP),

@@ -64,7 +64,7 @@ def test_backends_are_listed_for_settings_and_evaluation():
     from assistant.backends import backend_names
     from assistant.evaluation import parse_configs
 
-    assert {"extractive", "openai", "ollama", "llamacpp"} <= set(backend_names()) and backend_names()[0] == "extractive"
+    assert {"extractive", "openai", "ollama", "llamacpp"} <= set(backend_names()) and backend_names()[0] == "verified"
     configs = parse_configs("hybrid,openai,ollama,llamacpp")
     assert [(c.name, c.mode, c.backend) for c in configs][1:] == [
         ("openai", "hybrid", "openai"),
@@ -92,7 +92,7 @@ def test_an_unknown_backend_is_a_config_error(make_assistant):
     from assistant.backends import make_answerer
 
     # (and any others registered)
-    with pytest.raises(ConfigError, match="choose one of extractive, reader, openai, ollama, llamacpp"):
+    with pytest.raises(ConfigError, match="choose one of verified, extractive, reader, openai, ollama, llamacpp"):
         make_answerer("gpt", make_assistant())
 
 

@@ -328,3 +328,13 @@ def test_verified_refuses_when_either_model_refuses_and_keeps_the_rankers_answer
     verdict = VerifiedAnswerer(_Fixed(answered), _Fixed(refused)).answer(question, [])
     assert verdict.refused and verdict.confidence == 0.1
     assert VerifiedAnswerer(_Fixed(refused), _Fixed(answered)).answer(question, []) is refused
+    sure = Answer(question=question, text="£2m. The bridge cost £2m. [1]", short_answer="£2m", confidence=0.97)
+    assert VerifiedAnswerer(_Fixed(sure), _Fixed(refused)).answer(question, []) is sure  # at or above VERIFY_BELOW
+
+
+def test_the_verify_threshold_is_the_one_of_best_overall_accuracy_ties_to_the_lower():
+    from tools.choose_verify_threshold import choose
+
+    measured = [{"threshold": 0.5, "overall": 0.80}, {"threshold": 0.9, "overall": 0.86},
+                {"threshold": 0.95, "overall": 0.86}]
+    assert choose(measured)["threshold"] == 0.9

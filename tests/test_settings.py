@@ -22,7 +22,7 @@ def test_defaults(monkeypatch, tmp_path):
     assert settings.k == 8
     assert settings.chunk_tokens == 160 and settings.chunk_overlap_tokens == 40
     assert settings.collection == "articles"
-    assert settings.backend == "extractive"
+    assert settings.backend == "verified"
     assert settings.chroma_url is None and settings.allow_remote_chroma is False
     assert settings.min_confidence is None  # the calibrated threshold stored with the reader model
     assert settings.data_dir == str(tmp_path / "xdg" / "news-assistant")  # XDG_DATA_HOME points into tmp_path

@@ -87,18 +87,20 @@ class Settings:
     )
     k: int = field(default=8, metadata={"help": "Passages retrieved per question."})
     backend: str = field(
-        default="extractive",
+        default="verified",
         metadata={
-            "help": "Answer backend: extractive, reader, openai, ollama, llamacpp, overlap, verified, or one an "
-                    "installed package registers (entry-point group news_assistant.backends)."
+            "help": "Answer backend: verified (the sentence ranker checked by the span reader), extractive, reader, "
+                    "openai, ollama, llamacpp, overlap, or one an installed package registers (entry-point group "
+                    "news_assistant.backends)."
         },
     )
     min_confidence: float | None = field(
         default=None,
         metadata={
-            "help": "The answerer refuses below this confidence; unset means 0.3 for the sentence ranker (backend "
-                    "extractive, chosen on BBC questions) and the threshold chosen on the span reader's validation "
-                    "split for backend reader (stored with its model). Higher: more refusals of both kinds."
+            "help": "The answerer refuses below this confidence; unset means 0.3 for the sentence ranker (backends "
+                    "verified and extractive, chosen on BBC questions) and the threshold chosen on the span reader's "
+                    "validation split for backend reader (stored with its model; backend verified always checks with "
+                    "it). Higher: more refusals of both kinds."
         },
     )
     llm_base_url: str | None = field(

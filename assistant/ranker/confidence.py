@@ -9,9 +9,11 @@ the share that was right), recorded per answerer:
 
 - reader (the span reader): the validation bins written into its model record by its calibration
   (assistant/models/span-reader-int8.json, on paragraphs held out from training);
-- extractive (the sentence ranker, the default): its confidence is a rule, not a fitted probability, so its
-  bins are measured on the BBC test questions and kept in assistant/models/extractive-confidence.json
-  (`bins_from_rows` over the rows of `assistant eval tests/data/bbc_test.jsonl --out DIR`, DIR/eval.json).
+- extractive (the sentence ranker): its confidence is a rule, not a fitted probability, so its bins are measured
+  on the BBC test questions and kept in assistant/models/extractive-confidence.json (`bins_from_rows` over the rows
+  of `assistant eval tests/data/bbc_test.jsonl --out DIR`, DIR/eval.json);
+- verified (the default: the ranker's answers the span reader let through): the same, in
+  assistant/models/verified-confidence.json.
 
 An answerer without bins (an LLM backend) gets the words with that said instead of figures.
 """
@@ -29,6 +31,8 @@ from assistant.reading.read import SpanReader
 BANDS = (("high", 0.9, 1.01), ("medium", 0.7, 0.9), ("low", 0.0, 0.7))
 BIN_EDGES = (0.0, 0.3, 0.5, 0.7, 0.9, 1.01)
 EXTRACTIVE_RECORD = Path(__file__).resolve().parents[1] / "models" / "extractive-confidence.json"
+VERIFIED_RECORD = Path(__file__).resolve().parents[1] / "models" / "verified-confidence.json"
+MEASURED_RECORDS = {"extractive": EXTRACTIVE_RECORD, "verified": VERIFIED_RECORD}
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,9 @@ def recorded(backend: str) -> tuple[list[dict[str, Any]] | None, str]:
     if backend == "reader":
         bins = (SpanReader.shared().record.get("calibration") or {}).get("bins")
         return (list(bins), "validation paragraphs held out from training") if bins else (None, "")
-    if backend == "extractive" and EXTRACTIVE_RECORD.is_file():
-        record = json.loads(EXTRACTIVE_RECORD.read_text(encoding="utf-8"))
+    path = MEASURED_RECORDS.get(backend)
+    if path is not None and path.is_file():
+        record = json.loads(path.read_text(encoding="utf-8"))
         return list(record.get("bins") or []), record.get("measured_on", "held-out questions")
     return None, ""
 
