@@ -46,12 +46,12 @@ eval-bbc: setup
 
 # The BBC test split alone (never used to train, fit or choose anything): tools/bbc_split.py.
 eval-bbc-test: setup
-	$(BIN)/assistant --data-dir .data/bbc eval tests/data/bbc_test.jsonl --corpus ../shared/corpora/bbc --compare hybrid,reader --out reports/bbc-test
+	$(BIN)/assistant --data-dir .data/bbc eval tests/data/bbc_test.jsonl --corpus ../shared/corpora/bbc --compare hybrid,verified,reader --out reports/bbc-test
 
 # The external news benchmark (evaluation only: nothing is trained, fitted or chosen on it).
 NEWS = ../shared/benchmarks/realtimeqa-news
 eval-news: setup
-	$(BIN)/assistant --data-dir .data/rtqa eval $(NEWS)/questions.jsonl --corpus $(NEWS)/corpus --compare hybrid,reader,overlap --out reports/news
+	$(BIN)/assistant --data-dir .data/rtqa eval $(NEWS)/questions.jsonl --corpus $(NEWS)/corpus --compare hybrid,verified,reader,overlap --out reports/news
 
 # Ingest throughput and query latency beside the naive LangChain recipe (~25 min on 2 cores); see benchmarks/README.md.
 bench: setup

@@ -36,10 +36,16 @@ BBC_GATES = ["--min-accuracy", "0.75", "--min-refusal", "0.33", "--max-false-ref
 # article), unanswerable refused 0.273, answerable refused 0.044.
 NEWS_GATES = ["--min-accuracy", "0.48", "--min-refusal", "0.21", "--max-false-refusal", "0.07"]
 DATED_GATES = ["--min-accuracy", "0.68", "--min-refusal", "0.06", "--max-false-refusal", "0.04"]
+# The default answerer (verified: the sentence ranker checked by the span reader), measured 2026-12-02: BBC test split
+# 0.909 / 0.627 / 0.030, RealTime QA public half (as of) 0.473 / 0.515 / 0.055, dated collection 0.759 / 0.067 / 0.025.
+# Floors about three questions below (int8 kernels differ by CPU, and move a question or two).
+VERIFIED_BBC_GATES = ["--min-accuracy", "0.86", "--min-refusal", "0.56", "--max-false-refusal", "0.08"]
+VERIFIED_NEWS_GATES = ["--min-accuracy", "0.44", "--min-refusal", "0.42", "--max-false-refusal", "0.09"]
+VERIFIED_DATED_GATES = ["--min-accuracy", "0.72", "--min-refusal", "0.06", "--max-false-refusal", "0.05"]
 
 
 def _eval(tmp_path, questions, corpus, *gates: str, config: str = "hybrid") -> dict:
-    out = tmp_path / "report"
+    out = tmp_path / f"report-{config}"  # one store per test, a report per answerer
     result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval", str(questions), "--corpus",
                                        str(corpus), "--out", str(out), "--quiet", "--compare", config, *gates])
     assert result.exit_code == 0, result.output
@@ -57,6 +63,7 @@ def test_bbc_test_split_meets_quality_gates(tmp_path):
     if not BBC.is_dir():
         pytest.fail(f"the BBC corpus is missing at {BBC}: the checkout must sit beside ../shared, as in CI")
     _eval(tmp_path, REPO / "tests" / "data" / "bbc_test.jsonl", BBC, *BBC_GATES, config="reader")
+    _eval(tmp_path, REPO / "tests" / "data" / "bbc_test.jsonl", BBC, *VERIFIED_BBC_GATES, config="verified")
 
 
 @pytest.mark.slow
@@ -66,11 +73,15 @@ def test_realtimeqa_public_half_meets_quality_gates(tmp_path):
     metrics = _eval(tmp_path, NEWS / "questions.jsonl", NEWS / "corpus", *NEWS_GATES, config="reader")
     assert metrics["accuracy_answer_in_gold"] >= 0.53
     assert metrics["recent_cited_within_8_days"] >= 0.85  # "this week" questions cite an article of that week
+    default = _eval(tmp_path, NEWS / "questions.jsonl", NEWS / "corpus", *VERIFIED_NEWS_GATES, config="verified")
+    assert default["accuracy_answer_in_gold"] >= 0.48
 
 
 @pytest.mark.slow
 def test_dated_collection_meets_quality_gates(tmp_path):
     _eval(tmp_path, REPO / "tests" / "data" / "dated_questions.jsonl", DATED, *DATED_GATES, config="reader")
+    _eval(tmp_path, REPO / "tests" / "data" / "dated_questions.jsonl", DATED, *VERIFIED_DATED_GATES,
+          config="verified")
 
 
 @pytest.mark.slow
