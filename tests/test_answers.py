@@ -338,5 +338,5 @@ def test_the_verified_backend_answers_when_both_models_find_the_answer_and_refus
     # near misses: the articles name the quay and the fishermen but give neither figure; the sentence ranker
     # answers them with the wall's cost, the span reader finds no answer, so the verified backend refuses
     for question in ("How much did the north quay cost to build?", "How many fishermen use the Elsby harbour?"):
-        assert not assistant.ask(question).refused
-        assert assistant.ask(question, backend="verified").refused
+        assert not assistant.ask(question, backend="extractive").refused
+        assert assistant.ask(question).refused  # verified is the default
