@@ -239,9 +239,9 @@ class ExtractiveAnswerer:
                  evidence: list[Passage]) -> tuple[Candidate, Candidate | None]:
         """News revises itself: when dated articles give other values of the best sentence's fact and would be
         answered nearly as surely, the newest leads and the one before it is named with its date (decided in
-        assistant/text/revisions.py, as for the span reader). Asking for the "latest" or "current" value widens
-        "nearly", and a sentence the ranker can hardly tell from the best one (within RUNNER_UP_MARGIN) counts as
-        stating the asked fact even when the two are worded too differently for the embedding to say so."""
+        assistant/text/revisions.py, as for the span reader). Asked for the "latest" or "current" value, "nearly"
+        is wider, and a figure or date in a sentence the ranker can hardly tell from the best one (within
+        RUNNER_UP_MARGIN) counts as the asked fact even when the two are worded too differently for the embedding."""
         if not best.short or day_or_none(best.passage.date) is None:
             return best, None
         latest = asks_for_latest(analysis.text)
