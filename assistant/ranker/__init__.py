@@ -1,2 +1,2 @@
-"""The sentence ranker, the default answerer (extractive.py), with its answer spans, confidence words and the
-overlap baseline. Reading layer, beside assistant/reading/ (the span reader) and assistant/llm/."""
+"""The sentence ranker (extractive.py; the default answerer checks it with the span reader), with its answer spans,
+confidence words and the overlap baseline. Reading layer, beside assistant/reading/ (the span reader) and assistant/llm/."""
