@@ -92,11 +92,11 @@ def newest_and_earlier(embed: Embed, best: Statement[T], rivals: list[Statement[
     if best.day is None:
         return best.item, None
     others = [r for r in rivals if r.day is not None and not same_value(r.value, best.value)]
-    kept = [r for r, keep in zip(others, same_fact(embed, best, others)) if keep]
+    kept = [(r.day, r.item) for r, keep in zip(others, same_fact(embed, best, others)) if keep and r.day is not None]
     if not kept:
         return best.item, None
-    newest = max(kept, key=lambda r: r.day)  # type: ignore[arg-type, return-value]
-    if newest.day > best.day:  # type: ignore[operator]
-        return newest.item, best.item
-    older = [r for r in kept if r.day < best.day]  # type: ignore[operator]
-    return best.item, (max(older, key=lambda r: r.day).item if older else None)  # type: ignore[arg-type, return-value]
+    newest_day, newest = max(kept, key=lambda pair: pair[0])
+    if newest_day > best.day:
+        return newest, best.item
+    older = [pair for pair in kept if pair[0] < best.day]
+    return best.item, (max(older, key=lambda pair: pair[0])[1] if older else None)
