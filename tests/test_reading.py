@@ -13,7 +13,7 @@ from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import compose, sentence_around, short_answer, trim_words
 from assistant.reading.read import Span, SpanReader
 from assistant.reading.refuse import Calibration, fit_span_calibration, rank_prior
-from assistant.text.revisions import SAME_FACT
+from assistant.text.revisions import SAME_FACT, Statement, same_fact
 
 from conftest import SEED_FILE
 
@@ -239,13 +239,15 @@ SAME_FACT_MISSED = [
 ]
 
 
-def _stated(text: str, value: str, article: str) -> tuple[Span, Passage]:
-    return _span(value, text), _passage(text, article=article, chunk=article)
+def _stated(text: str, value: str, article: str) -> Statement:
+    """`value` stated in `text`, as the span reader's answerer hands it to assistant/text/revisions.py."""
+    from assistant.reading.answerer import statement
+
+    return statement(_span(value, text), _passage(text, article=article, chunk=article))
 
 
 def _decide(pair: tuple[str, str, str, str]) -> bool:
     from assistant.models.embedding import Embedder
-    from assistant.reading.answerer import same_fact
 
     first, first_value, second, second_value = pair
     return same_fact(Embedder.shared().embed, _stated(first, first_value, "a1"),
@@ -261,10 +263,9 @@ def test_same_fact_tells_a_revised_value_from_another_fact(pair, expected):
 @pytest.mark.parametrize("pair", BORDERLINE_PAIRS)
 def test_borderline_pairs_sit_on_the_same_fact_boundary(pair):
     from assistant.models.embedding import Embedder
-    from assistant.reading.answerer import statement
 
     first, first_value, second, second_value = pair
-    facts = [statement(*_stated(first, first_value, "a1")).fact, statement(*_stated(second, second_value, "a2")).fact]
+    facts = [_stated(first, first_value, "a1").fact, _stated(second, second_value, "a2").fact]
     vectors = Embedder.shared().embed(facts)
     assert abs(float(vectors[0] @ vectors[1]) - SAME_FACT) < 0.02
 
@@ -276,8 +277,6 @@ def test_same_fact_known_misses(pair, expected):
 
 
 def test_a_different_shape_of_value_is_never_the_same_fact():
-    from assistant.reading.answerer import same_fact
-
     def embed(texts):  # every sentence alike: only the shape can tell them apart
         return np.ones((len(texts), 2)) / np.sqrt(2)
 

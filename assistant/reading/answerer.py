@@ -19,8 +19,6 @@ import logging
 import re
 from typing import Callable, Iterator
 
-import numpy as np
-
 from assistant.core.answer import Answer, Passage
 from assistant.models.embedding import Embedder
 from assistant.reading.analyse import analyse_question
@@ -28,14 +26,12 @@ from assistant.reading.candidates import passages_to_read
 from assistant.reading.compose import Finding, compose, sentence_around
 from assistant.reading.read import Span, SpanReader
 from assistant.reading.refuse import Calibration, anchor_coverage, rank_prior
-from assistant.text import revisions
-from assistant.text.revisions import REVISION_GAP, Statement, newest_and_earlier, value_shape, without_value
+from assistant.text.revisions import REVISION_GAP, Embed, Statement, newest_and_earlier, value_shape, without_value
 from assistant.text.timeframe import asks_for_latest, day_or_none
 
 log = logging.getLogger(__name__)
 
 MAX_RIVALS = 12  # spans looked at for a newer or an earlier value
-Embed = Callable[[list[str]], np.ndarray]
 
 
 def statement(span: Span, passage: Passage) -> Statement[Span]:
@@ -43,11 +39,6 @@ def statement(span: Span, passage: Passage) -> Statement[Span]:
     start, end = sentence_around(passage.text, span.start, span.end)
     fact = without_value(passage.text[start:end], span.start - start, span.end - start)
     return Statement(span, span.text, fact, day_or_none(passage.date))
-
-
-def same_fact(embed: Embed, best: tuple[Span, Passage], rivals: list[tuple[Span, Passage]]) -> list[bool]:
-    """For each rival span: does it give a value of the best span's fact (assistant.text.revisions.same_fact)?"""
-    return revisions.same_fact(embed, statement(*best), [statement(*rival) for rival in rivals])
 
 
 def changed_to(best: Span, spans: list[Span], text: str) -> Span:
