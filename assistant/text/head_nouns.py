@@ -151,13 +151,13 @@ def head_type(question: str, phrase: list[str] | None = None) -> str | None:
         return "name"
     if phrase is None:
         phrase = head_phrase(question)
-    for word in reversed(phrase):
-        answer_type = _noun_type(word)
-        if answer_type and answer_type != "name":
-            return answer_type
+    known = [t for t in map(_noun_type, reversed(phrase)) if t]  # each word's kind, looked up once
+    typed = next((t for t in known if t != "name"), None)
+    if typed:
+        return typed
     if _SOLD_FOR.search(question):
         return "money"
-    if any(_noun_type(word) == "name" for word in phrase):
+    if known:
         return "name"
     if phrase and re.search(r"\bwhich\s", question, re.IGNORECASE):
         return "name"
