@@ -45,9 +45,11 @@ VERIFIED_DATED_GATES = ["--min-accuracy", "0.72", "--min-refusal", "0.06", "--ma
 
 
 def _eval(tmp_path, questions, corpus, *gates: str, config: str = "hybrid") -> dict:
+    """One answerer's eval; corpus None asks the store an earlier _eval of the same test filled."""
     out = tmp_path / f"report-{config}"  # one store per test, a report per answerer
-    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval", str(questions), "--corpus",
-                                       str(corpus), "--out", str(out), "--quiet", "--compare", config, *gates])
+    ingest = ["--corpus", str(corpus)] if corpus is not None else []
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "eval", str(questions), *ingest,
+                                       "--out", str(out), "--quiet", "--compare", config, *gates])
     assert result.exit_code == 0, result.output
     return json.loads((out / "eval.json").read_text())["metrics"][config]
 
@@ -63,7 +65,7 @@ def test_bbc_test_split_meets_quality_gates(tmp_path):
     if not BBC.is_dir():
         pytest.fail(f"the BBC corpus is missing at {BBC}: the checkout must sit beside ../shared, as in CI")
     _eval(tmp_path, REPO / "tests" / "data" / "bbc_test.jsonl", BBC, *BBC_GATES, config="reader")
-    _eval(tmp_path, REPO / "tests" / "data" / "bbc_test.jsonl", BBC, *VERIFIED_BBC_GATES, config="verified")
+    _eval(tmp_path, REPO / "tests" / "data" / "bbc_test.jsonl", None, *VERIFIED_BBC_GATES, config="verified")
 
 
 @pytest.mark.slow
@@ -73,15 +75,14 @@ def test_realtimeqa_public_half_meets_quality_gates(tmp_path):
     metrics = _eval(tmp_path, NEWS / "questions.jsonl", NEWS / "corpus", *NEWS_GATES, config="reader")
     assert metrics["accuracy_answer_in_gold"] >= 0.53
     assert metrics["recent_cited_within_8_days"] >= 0.85  # "this week" questions cite an article of that week
-    default = _eval(tmp_path, NEWS / "questions.jsonl", NEWS / "corpus", *VERIFIED_NEWS_GATES, config="verified")
+    default = _eval(tmp_path, NEWS / "questions.jsonl", None, *VERIFIED_NEWS_GATES, config="verified")
     assert default["accuracy_answer_in_gold"] >= 0.48
 
 
 @pytest.mark.slow
 def test_dated_collection_meets_quality_gates(tmp_path):
     _eval(tmp_path, REPO / "tests" / "data" / "dated_questions.jsonl", DATED, *DATED_GATES, config="reader")
-    _eval(tmp_path, REPO / "tests" / "data" / "dated_questions.jsonl", DATED, *VERIFIED_DATED_GATES,
-          config="verified")
+    _eval(tmp_path, REPO / "tests" / "data" / "dated_questions.jsonl", None, *VERIFIED_DATED_GATES, config="verified")
 
 
 @pytest.mark.slow
