@@ -38,9 +38,10 @@ from assistant.text.timeframe import asks_for_latest, day_or_none
 CONFIDENCE_SCALE = 1.6
 RUNNER_UP_MARGIN = 3.0  # score gap (log-odds under the listwise ranker) below which the second sentence is quoted too
 WEIGHTS_FILE = Path(__file__).resolve().parents[1] / "ranker_weights.json"
-# Sentences embedded per question (by two models): bounds latency. 32 instead of 64 halves the ranker's time on a CPU
-# without AVX-512 (BBC training questions, ask p50 741 -> 383 ms) for 2 of those 612 questions (overall 0.866 -> 0.863;
-# chosen there by the rule set before measuring: the smallest shortlist losing at most 2).
+# Sentences embedded per question (by two models): bounds latency. 32 instead of 64 cuts the ranker's CPU time per
+# question by a third on a CPU without AVX-512 (BBC test questions, p50 1,138 -> 723 ms) for 2 of the 612 BBC training
+# questions (overall 0.866 -> 0.863; chosen there by a rule set before measuring: the smallest shortlist losing at
+# most 2).
 MAX_CANDIDATES = 32
 MAX_RIVAL_SENTENCES = 24  # best-ranked sentences looked at for a newer or an earlier value of the answer's fact
 FEATURES = (
